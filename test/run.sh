@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): builds, makes sure the lab's prerequisites are installed,
+# then runs the unit tests and the end-to-end tests on real lab hosts.
+# Usage: test/run.sh [unit|e2e|FILE.test.ts...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "== npm ci"
+  npm ci --no-audit --no-fund
+fi
+echo "== build"
+npx tsc -p tsconfig.json
+
+what=${1:-all}
+files=()
+case "$what" in
+  unit) files=(dist/test/unit/*.test.js) ;;
+  e2e) files=(dist/test/e2e/*.test.js) ;;
+  all) files=(dist/test/unit/*.test.js dist/test/e2e/*.test.js) ;;
+  *) for f in "$@"; do f=${f%.ts}; files+=("dist/${f}.js"); done ;;
+esac
+
+if [ "$what" != unit ]; then
+  echo "== lab prerequisites"
+  bash test/lab/prereqs.sh
+  # Labs left behind by a test run that was killed: stop their processes (by pid) and remove them.
+  node dist/test/lab/cli.js gc
+fi
+
+echo "== node --test (${#files[@]} files)"
+# e2e files build labs of their own; one file at a time keeps a 2-core machine from thrashing.
+exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
