@@ -11,6 +11,8 @@ export interface ServerVersion {
   patch: number;
   /** @@version as the server reports it, e.g. "10.11.19-MariaDB-0+deb12u1-log". */
   raw: string;
+  /** @@version_comment when known, e.g. "MySQL Community Server - GPL", "Percona Server (GPL), Release 27". */
+  comment?: string;
 }
 
 /** A binlog coordinate: file name and byte offset in it. */
@@ -54,6 +56,12 @@ export interface SlaveStatus {
   sqlDelay: number;
   /** Filters as the slave reports them in its status. */
   filters: ReplicationFilters;
+  /** Slave_IO_State / Replica_IO_State, e.g. "Waiting for master to send event". */
+  ioState?: string;
+  /** Slave_SQL_Running_State / Replica_SQL_Running_State, e.g. "Slave has read all relay log; waiting for more updates". */
+  sqlRunningState?: string;
+  /** MySQL: Master_UUID / Source_UUID (empty until the IO thread has connected once); MariaDB: undefined. */
+  masterUuid?: string;
 }
 
 export interface ReplicationFilters {
@@ -112,16 +120,84 @@ export interface ServerState {
 /** Statements that differ by flavor/version; every caller gets them from the dialect. */
 export interface Dialect {
   readonly name: string;
+  readonly version: ServerVersion;
+  /** @@super_read_only exists: MySQL >= 5.7.8; never on MariaDB. */
+  readonly supportsSuperReadOnly: boolean;
+  /** The variable holding every GTID this server has applied: gtid_executed (MySQL) / gtid_current_pos (MariaDB). */
+  readonly gtidExecutedVariable: string;
   showMasterStatus(): string;
+  /** The default channel/connection only (MariaDB) or every channel (MySQL). */
   showSlaveStatus(): string;
+  /** Every replication channel/connection: MySQL's status already lists all channels; MariaDB needs SHOW ALL SLAVES STATUS. */
+  showAllSlavesStatus(): string;
   showBinaryLogs(): string;
+  /** SHOW SLAVE HOSTS / SHOW REPLICAS, run on a master. */
+  showSlaveHosts(): string;
   startSlave(): string;
   stopSlave(): string;
+  startSlaveIoThread(): string;
   stopSlaveIoThread(): string;
+  startSlaveSqlThread(): string;
+  stopSlaveSqlThread(): string;
   resetSlaveAll(): string;
+  /** RESET MASTER / RESET BINARY LOGS AND GTIDS (MySQL >= 8.2). */
+  resetMaster(): string;
+  /**
+   * CHANGE MASTER TO / CHANGE REPLICATION SOURCE TO with every value quoted in the text: the server
+   * does not take CHANGE MASTER as a prepared statement, so the password cannot be a bound parameter.
+   * Run `sql`, log only `redacted`, and pass `secrets` to the runner so errors are scrubbed.
+   */
+  changeMaster(opts: ChangeMasterOptions, quoting?: QuotingOptions): ChangeMasterStatement;
+  /** Wait (on a slave) until the SQL thread has executed up to a master coordinate. */
+  waitForMasterPos(coordinate: BinlogCoordinate, timeoutSeconds: number): WaitStatement;
+  /** Wait (on a slave) until a GTID set (MySQL) / GTID position (MariaDB) has been executed. */
+  waitForGtid(gtids: string, timeoutSeconds: number): WaitStatement;
+}
+
+export interface ChangeMasterOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Where the slave starts: a master binlog coordinate, or GTID auto-position (MySQL AUTO_POSITION=1, MariaDB MASTER_USE_GTID=slave_pos). */
+  start: { kind: 'position'; file: string; position: number } | { kind: 'gtid' };
+  /** MASTER_CONNECT_RETRY seconds; server default when undefined. */
+  connectRetry?: number;
+  /** GET_MASTER_PUBLIC_KEY=1 (GET_SOURCE_PUBLIC_KEY from 8.0.23), needed for caching_sha2_password without TLS; MySQL >= 8.0 only, ignored elsewhere. */
+  getMasterPublicKey?: boolean;
+}
+
+export interface QuotingOptions {
+  /** The session runs with sql_mode NO_BACKSLASH_ESCAPES: a backslash is then an ordinary character. */
+  noBackslashEscapes?: boolean;
+}
+
+export interface ChangeMasterStatement {
+  /** The statement to send; it contains the password. Never log it. */
+  sql: string;
+  /** The same statement with the password replaced by '********': safe for logs and reports. */
+  redacted: string;
+  /** Texts that must not appear in any message (the password, raw and quoted). */
+  secrets: string[];
+}
+
+export interface WaitStatement {
+  sql: string;
+  params: unknown[];
+  /** Reads the single value the SELECT returns. */
+  interpret(value: unknown): 'reached' | 'timeout' | 'not-replicating';
+}
+
+export interface QueryOptions {
+  /** Per-statement inactivity timeout; the connection's default when undefined. */
+  timeoutMs?: number;
+  /** Text to name the statement by in errors instead of `sql` (e.g. ChangeMasterStatement.redacted). */
+  logAs?: string;
+  /** Texts to scrub from error messages (e.g. ChangeMasterStatement.secrets). */
+  secrets?: string[];
 }
 
 /** What the dialect layer needs from a connection: run a statement, get rows as objects. */
 export interface SqlRunner {
-  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  query(sql: string, params?: unknown[], options?: QueryOptions): Promise<Record<string, unknown>[]>;
 }
