@@ -33,7 +33,9 @@ export interface ServerConfig {
 
   user: string;
   password: string;
+  /** '' when not configured: like MHA, take Master_User from SHOW SLAVE STATUS. */
   replUser: string;
+  /** '' when not configured. */
   replPassword: string;
 
   ssh: SshSettings;
@@ -76,7 +78,9 @@ export interface ManagerSettings {
   initConfLoadScript?: string;
   /** Minutes within which a second failover is refused (MHA: last_failover_minute, a command-line flag). */
   lastFailoverMinute: number;
-  /** ha: Seconds_Behind_Master above which check-repl warns and a candidate is skipped (MHA hard-codes 100). */
+  /** ha: Seconds_Behind_Master above which check-repl warns and a candidate is skipped. Default 30: MHA's
+   * --seconds_behind_master for masterha_check_repl / online switch (MasterMonitor.pm:44, MasterRotate.pm:50);
+   * MHA's failover itself skips a candidate by bytes instead (100,000,000 behind, ServerManager.pm:1125). */
   maxReplDelaySeconds: number;
 }
 
