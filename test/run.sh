@@ -21,9 +21,9 @@ case "$what" in
   *) for f in "$@"; do f=${f%.ts}; files+=("dist/${f}.js"); done ;;
 esac
 
+echo "== prerequisites (Debian packages for the lab and MHA, which the config tests compare against)"
+bash test/lab/prereqs.sh
 if [ "$what" != unit ]; then
-  echo "== lab prerequisites"
-  bash test/lab/prereqs.sh
   # Labs left behind by a test run that was killed: stop their processes (by pid) and remove them.
   node dist/test/lab/cli.js gc
 fi

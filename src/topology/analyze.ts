@@ -262,7 +262,7 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
     options,
   );
   if (master) {
-    if (candidate) add('ok', Code.CANDIDATE, `would promote ${candidate.id} now: ${candidate.reason}`, candidate.id);
+    if (candidate) add('ok', Code.CANDIDATE, `new master if the master died now: ${candidate.reason}`, candidate.id);
     else if (slaveObs.length) add('error', Code.NO_CANDIDATE, `no slave can be promoted: ${notCandidates.map((n) => `${n.id} (${n.reason})`).join(', ')}`);
     else add('error', Code.NO_CANDIDATE, 'no slave to promote');
   }

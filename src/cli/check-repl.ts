@@ -1,0 +1,200 @@
+// `ha check-repl`: is the replication topology healthy and ready for a failover? A green result
+// must mean a failover would work, so everything a failover depends on is checked for real:
+// every server over MySQL, the master's binlogs over SSH, and the hook scripts on this host.
+import { lookup } from 'node:dns/promises';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import type { AppConfig, ServerConfig } from '../config/types.js';
+import { dialectFor } from '../mysql/dialect.js';
+import { readServerState } from '../mysql/inspect.js';
+import { Code } from '../report/codes.js';
+import { Reporter } from '../report/reporter.js';
+import { SshPool, probeHost } from '../ssh/index.js';
+import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation, type Topology } from '../topology/analyze.js';
+import { checkHooks } from '../topology/hooks.js';
+import { renderTree } from '../topology/tree.js';
+import { CommandExit, addConfigOptions, colorChoice, loadConfigReported, type CommonOptions } from './common.js';
+import { openServer, type ServerSession } from './deps.js';
+import { ExitCode } from './exit-codes.js';
+
+export interface CheckReplOptions extends CommonOptions {
+  /** Overrides max_repl_delay_seconds from the config (MHA: --seconds_behind_master). */
+  secondsBehindMaster?: number;
+}
+
+export interface CheckReplDeps {
+  ssh: SshPool;
+  openServer: (server: ServerConfig) => Promise<ServerSession>;
+  resolve: (hostname: string) => Promise<string[]>;
+  reporter: Reporter;
+}
+
+async function resolveAll(hostname: string): Promise<string[]> {
+  try {
+    return (await lookup(hostname, { all: true })).map((a) => a.address);
+  } catch {
+    return [];
+  }
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new Error(`expected a whole number of seconds, got "${value}"`);
+  return n;
+}
+
+export function registerCheckRepl(program: Command): void {
+  addConfigOptions(
+    program
+      .command('check-repl')
+      .description('check that replication is healthy and ready for a failover; shows the topology and who would be promoted')
+      .option('--seconds-behind-master <seconds>', 'warn when a slave is further behind than this (default: max_repl_delay_seconds, 30)', parsePositiveInt)
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ ha check-repl --conf /etc/app1.cnf
+  $ ha check-repl --conf /etc/app1.cnf --json | jq '.findings[] | select(.severity == "error")'
+
+Errors (exit 1): no or several writable masters, a server down, a slave replicating from
+elsewhere, IO/SQL thread stopped, duplicate server_id, log_bin off on a possible master,
+differing replication filters, master binlogs not readable over SSH, hook scripts missing
+or not executable, errant or mixed GTID state.
+Warnings (exit 0): read_only=0 on a slave, relay_log_purge=1, delay above the limit,
+binlog_format mismatch.
+
+Exit codes: 0 ready for failover, 1 problems found, 2 usage error, 3 configuration error.`,
+      ),
+  ).action(async (opts: CheckReplOptions) => {
+    const reporter = new Reporter({ json: opts.json, color: colorChoice(opts) });
+    const ssh = new SshPool();
+    try {
+      const code = await runCheckRepl(opts, { ssh, openServer, resolve: resolveAll, reporter });
+      if (code !== ExitCode.OK) throw new CommandExit(code);
+    } finally {
+      await ssh.closeAll();
+    }
+  });
+}
+
+async function observe(server: ServerConfig, deps: CheckReplDeps): Promise<ServerObservation & { durationMs: number }> {
+  const t0 = Date.now();
+  const addressesP = deps.resolve(server.hostname);
+  let session: ServerSession | undefined;
+  try {
+    session = await deps.openServer(server);
+    const state = await readServerState(session);
+    let binlogSizes: Map<string, number> | undefined;
+    if (state.logBin && !state.slaveStatus) {
+      const rows = await session.query(dialectFor(state.version).showBinaryLogs());
+      binlogSizes = new Map(rows.map((r) => [String(r.Log_name), Number(r.File_size)]));
+    }
+    return { server, state, binlogSizes, addresses: await addressesP, durationMs: Date.now() - t0 };
+  } catch (err) {
+    return { server, error: (err as Error).message, addresses: await addressesP, durationMs: Date.now() - t0 };
+  } finally {
+    await session?.close().catch(() => undefined);
+  }
+}
+
+/** The master's binlog directory candidates: master_binlog_dir, else where @@log_bin_basename says. */
+function binlogDirs(obs: ServerObservation): string[] {
+  if (obs.server.masterBinlogDir?.length) return obs.server.masterBinlogDir;
+  const base = obs.state?.binlogBasename;
+  return base ? [dirname(base)] : [];
+}
+
+async function checkMasterBinlogs(master: ServerObservation, deps: CheckReplDeps): Promise<void> {
+  const { reporter } = deps;
+  const id = master.server.id;
+  const current = master.state?.masterStatus?.file;
+  const dirs = binlogDirs(master);
+  if (!current || dirs.length === 0) {
+    reporter.error(Code.MASTER_BINLOG_NOT_FOUND, 'cannot tell where the master writes its binlogs: set master_binlog_dir', { server: id });
+    return;
+  }
+  const files = dirs.map((d) => join(d, current));
+  try {
+    const conn = await deps.ssh.get(id, master.server.ssh, id);
+    const probe = await probeHost(conn, { remoteWorkdir: master.server.remoteWorkdir, indexFiles: [], binlogDirs: [], logFiles: files, timeoutMs: 15_000 });
+    const found = files.find((f) => probe.logFiles.get(f));
+    if (found) {
+      reporter.ok(Code.MASTER_BINLOG_OK, `master binlog ${found} readable over SSH (${master.server.ssh.user}@${master.server.ssh.host})`, { server: id, data: { file: found } });
+    } else {
+      reporter.error(
+        Code.MASTER_BINLOG_NOT_FOUND,
+        `the master's current binlog ${current} is not readable over SSH in ${dirs.join(', ')}${master.server.masterBinlogDir ? ' (master_binlog_dir)' : ' (@@log_bin_basename)'}: the dead master's binlog could not be saved in a failover`,
+        { server: id, data: { dirs, file: current } },
+      );
+    }
+  } catch (err) {
+    reporter.error(Code.MASTER_BINLOG_NOT_FOUND, `cannot check the master's binlogs over SSH: ${(err as Error).message}`, { server: id });
+  }
+}
+
+export async function runCheckRepl(opts: CheckReplOptions, deps: CheckReplDeps): Promise<number> {
+  const started = Date.now();
+  const { reporter } = deps;
+  let config: AppConfig;
+  try {
+    config = loadConfigReported(opts, reporter).config;
+  } catch (err) {
+    if (err instanceof CommandExit) {
+      reporter.finish({ command: 'check-repl', ok: false, exitCode: err.exitCode, durationMs: Date.now() - started, message: 'configuration error' });
+      return err.exitCode;
+    }
+    throw err;
+  }
+
+  reporter.heading(`Connecting to ${config.servers.length} servers (${config.file})`);
+  const observations = await Promise.all(config.servers.map((s) => observe(s, deps)));
+  for (const o of observations) {
+    if (o.state) {
+      reporter.ok(Code.MYSQL_OK, `${o.server.hostname}:${o.server.port} ${o.state.version.raw}, server_id ${o.state.serverId}, read_only=${o.state.readOnly ? 1 : 0}, log_bin=${o.state.logBin ? 1 : 0}, binlog_format=${o.state.binlogFormat}`, {
+        server: o.server.id,
+        durationMs: o.durationMs,
+      });
+    }
+  }
+
+  const topology = analyzeTopology(config, observations, { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: opts.secondsBehindMaster ?? config.manager.maxReplDelaySeconds });
+  reporter.heading('Replication topology');
+  reporter.text(renderTree(config, topology, reporter.c));
+  reporter.heading('Checks');
+  for (const f of topology.findings) reporter.report(f);
+
+  const master = observations.find((o) => o.server.id === topology.masterId);
+  if (master) await checkMasterBinlogs(master, deps);
+
+  for (const h of checkHooks(config.manager)) {
+    if (h.problem === 'missing') reporter.error(Code.HOOK_MISSING, `${h.parameter}: ${h.path ?? h.command} does not exist`, { data: { ...h } });
+    else if (h.problem === 'not-executable') reporter.error(Code.HOOK_NOT_EXECUTABLE, `${h.parameter}: ${h.path} is not executable (chmod +x)`, { data: { ...h } });
+    else reporter.ok(Code.HOOK_OK, `${h.parameter}: ${h.path} is executable`, { data: { ...h } });
+  }
+
+  const errors = reporter.count('error');
+  const ok = errors === 0;
+  const exitCode = ok ? ExitCode.OK : ExitCode.FAILED;
+  reporter.finish({
+    command: 'check-repl',
+    ok,
+    exitCode,
+    durationMs: Date.now() - started,
+    message: ok ? `Replication is healthy: a failover would promote ${topology.candidate?.id ?? '—'} (${topology.mode ?? 'no mode'})` : 'Replication is NOT ready for a failover',
+    topology: topologyJson(topology),
+    servers: observations.map((o) => ({ id: o.server.id, hostname: o.server.hostname, port: o.server.port, alive: !!o.state, error: o.error, durationMs: o.durationMs })),
+  });
+  return exitCode;
+}
+
+function topologyJson(t: Topology): Record<string, unknown> {
+  return {
+    master: t.masterId ?? null,
+    slaves: t.slaves,
+    dead: t.deadIds,
+    mode: t.mode ?? null,
+    candidate: t.candidate ?? null,
+    notCandidates: t.notCandidates,
+    latest: t.latestIds,
+  };
+}
