@@ -256,15 +256,12 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
   if (mode) add('info', Code.FAILOVER_MODE, mode === 'gtid' ? 'failover mode: GTID (every slave uses GTID auto-position)' : 'failover mode: file/position (relay-log diffs)');
 
   // Which slave would be promoted now, by MHA's rules (candidate_master, no_master, latest_priority, delay).
-  const { candidate, notCandidates, latestIds } = chooseCandidate(
-    slaveObs.filter((o) => !master || upstream.get(o.server.id) === master),
-    master?.binlogSizes,
-    options,
-  );
+  const directSlaves = slaveObs.filter((o) => !master || upstream.get(o.server.id) === master);
+  const { candidate, notCandidates, latestIds } = chooseCandidate(directSlaves, master?.binlogSizes, options);
   if (master) {
     if (candidate) add('ok', Code.CANDIDATE, `new master if the master died now: ${candidate.reason}`, candidate.id);
-    else if (slaveObs.length) add('error', Code.NO_CANDIDATE, `no slave can be promoted: ${notCandidates.map((n) => `${n.id} (${n.reason})`).join(', ')}`);
-    else add('error', Code.NO_CANDIDATE, 'no slave to promote');
+    else if (directSlaves.length) add('error', Code.NO_CANDIDATE, `no slave can be promoted: ${notCandidates.map((n) => `${n.id} (${n.reason})`).join(', ')}`);
+    else add('error', Code.NO_CANDIDATE, 'no configured slave replicates from the master: a failover would have nothing to promote');
   }
 
   return {
