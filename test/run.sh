@@ -30,4 +30,20 @@ fi
 
 echo "== node --test (${#files[@]} files)"
 # e2e files build labs of their own; one file at a time keeps a 2-core machine from thrashing.
-exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# The spec reporter is for people; a TAP copy gives the plain "N passed, N failed" closing line.
+tap=$(mktemp)
+trap 'rm -f "$tap"' EXIT
+set +e
+node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
+status=$?
+set -e
+passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+echo "${passed:-0} passed, ${failed:-0} failed"
+if [ "${passed:-0}" = 0 ] && [ "$status" = 0 ]; then
+  echo "no test ran" >&2
+  exit 1
+fi
+exit "$status"
