@@ -4,7 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import type { AppConfig, ServerConfig } from '../config/types.js';
+import type { ServerConfig } from '../config/types.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
 import { Code } from '../report/codes.js';
@@ -13,7 +13,7 @@ import { SshPool, probeHost } from '../ssh/index.js';
 import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation, type Topology } from '../topology/analyze.js';
 import { checkHooks } from '../topology/hooks.js';
 import { renderTree } from '../topology/tree.js';
-import { CommandExit, addConfigOptions, colorChoice, loadConfigReported, type CommonOptions } from './common.js';
+import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
 import { openServer, type ServerSession } from './deps.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -65,16 +65,7 @@ binlog_format mismatch.
 
 Exit codes: 0 ready for failover, 1 problems found, 2 usage error, 3 configuration error.`,
       ),
-  ).action(async (opts: CheckReplOptions) => {
-    const reporter = new Reporter({ json: opts.json, color: colorChoice(opts) });
-    const ssh = new SshPool();
-    try {
-      const code = await runCheckRepl(opts, { ssh, openServer, resolve: resolveAll, reporter });
-      if (code !== ExitCode.OK) throw new CommandExit(code);
-    } finally {
-      await ssh.closeAll();
-    }
-  });
+  ).action((opts: CheckReplOptions) => runWithSsh(opts, (o, reporter, ssh) => runCheckRepl(o, { ssh, openServer, resolve: resolveAll, reporter })));
 }
 
 async function observe(server: ServerConfig, deps: CheckReplDeps): Promise<ServerObservation & { durationMs: number }> {
@@ -135,16 +126,8 @@ async function checkMasterBinlogs(master: ServerObservation, deps: CheckReplDeps
 export async function runCheckRepl(opts: CheckReplOptions, deps: CheckReplDeps): Promise<number> {
   const started = Date.now();
   const { reporter } = deps;
-  let config: AppConfig;
-  try {
-    config = loadConfigReported(opts, reporter).config;
-  } catch (err) {
-    if (err instanceof CommandExit) {
-      reporter.finish({ command: 'check-repl', ok: false, exitCode: err.exitCode, durationMs: Date.now() - started, message: 'configuration error' });
-      return err.exitCode;
-    }
-    throw err;
-  }
+  const config = loadConfigForCommand('check-repl', opts, reporter, started);
+  if (typeof config === 'number') return config;
 
   reporter.heading(`Connecting to ${config.servers.length} servers (${config.file})`);
   const observations = await Promise.all(config.servers.map((s) => observe(s, deps)));

@@ -2,13 +2,13 @@
 // mysqlbinlog, write remote_workdir and read the binlogs? Unlike masterha_check_ssh it needs no
 // SSH trust between database hosts: the manager itself carries every file a failover moves.
 import type { Command } from 'commander';
-import type { AppConfig, ServerConfig } from '../config/types.js';
+import type { ServerConfig } from '../config/types.js';
 import { Code } from '../report/codes.js';
 import { Reporter, formatDuration, type Finding } from '../report/reporter.js';
 import { readServerState } from '../mysql/inspect.js';
 import { SshError, SshPool, probeHost, type HostProbe } from '../ssh/index.js';
 import { openServer, type ServerSession } from './deps.js';
-import { CommandExit, addConfigOptions, colorChoice, loadConfigReported, type CommonOptions } from './common.js';
+import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
 import { ExitCode } from './exit-codes.js';
 
 export type CheckSshOptions = CommonOptions;
@@ -47,31 +47,14 @@ database hosts need no SSH trust between each other.
 
 Exit codes: 0 every host passed, 1 a host failed, 2 usage error, 3 configuration error.`,
       ),
-  ).action(async (opts: CheckSshOptions) => {
-    const reporter = new Reporter({ json: opts.json, color: colorChoice(opts) });
-    const ssh = new SshPool();
-    try {
-      const code = await runCheckSsh(opts, { ssh, openServer, reporter });
-      if (code !== ExitCode.OK) throw new CommandExit(code);
-    } finally {
-      await ssh.closeAll();
-    }
-  });
+  ).action((opts: CheckSshOptions) => runWithSsh(opts, (o, reporter, ssh) => runCheckSsh(o, { ssh, openServer, reporter })));
 }
 
 export async function runCheckSsh(opts: CheckSshOptions, deps: CheckSshDeps): Promise<number> {
   const started = Date.now();
   const { reporter } = deps;
-  let config: AppConfig;
-  try {
-    config = loadConfigReported(opts, reporter).config;
-  } catch (err) {
-    if (err instanceof CommandExit) {
-      reporter.finish({ command: 'check-ssh', ok: false, exitCode: err.exitCode, durationMs: Date.now() - started, message: 'configuration error', hosts: [] });
-      return err.exitCode;
-    }
-    throw err;
-  }
+  const config = loadConfigForCommand('check-ssh', opts, reporter, started);
+  if (typeof config === 'number') return config;
   reporter.heading(`Checking SSH from the manager to ${config.servers.length} hosts (${config.file})`);
   // Hosts are checked in parallel; their lines are printed in configuration order.
   const checked = await Promise.all(config.servers.map((s) => checkHost(s, deps)));

@@ -2,9 +2,10 @@
 // a ConfigError into a clear message and exit code 3 rather than a stack trace.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { ConfigError, type LoadedConfig } from '../config/types.js';
+import { ConfigError, type AppConfig, type LoadedConfig } from '../config/types.js';
 import { Code } from '../report/codes.js';
-import type { Reporter } from '../report/reporter.js';
+import { Reporter } from '../report/reporter.js';
+import { SshPool } from '../ssh/client.js';
 import { ExitCode } from './exit-codes.js';
 
 export const DEFAULT_GLOBAL_CONF = '/etc/masterha_default.cnf';
@@ -36,6 +37,37 @@ export class CommandExit extends Error {
   constructor(exitCode: number, message = `exit ${exitCode}`) {
     super(message);
     this.exitCode = exitCode;
+  }
+}
+
+/**
+ * Load the config for a check command; on a config error, report it, print the closing summary
+ * (so --json still gets one document) and return the exit code instead of a config.
+ */
+export function loadConfigForCommand(command: string, opts: CommonOptions, reporter: Reporter, started: number): AppConfig | number {
+  try {
+    return loadConfigReported(opts, reporter).config;
+  } catch (err) {
+    if (err instanceof CommandExit) {
+      reporter.finish({ command, ok: false, exitCode: err.exitCode, durationMs: Date.now() - started, message: 'configuration error' });
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+/** The action shared by commands that need SSH: build the reporter and pool, run, always close. */
+export async function runWithSsh<O extends CommonOptions>(
+  opts: O,
+  run: (opts: O, reporter: Reporter, ssh: SshPool) => Promise<number>,
+): Promise<void> {
+  const reporter = new Reporter({ json: opts.json, color: colorChoice(opts) });
+  const ssh = new SshPool();
+  try {
+    const code = await run(opts, reporter, ssh);
+    if (code !== ExitCode.OK) throw new CommandExit(code);
+  } finally {
+    await ssh.closeAll();
   }
 }
 

@@ -54,7 +54,7 @@ function running(pid: number): boolean {
   }
 }
 
-function sshArgs(lab: Lab, h: LabHost, key: string, knownHosts: string, command: string): string[] {
+function sshArgs(h: LabHost, key: string, knownHosts: string, command: string): string[] {
   return [
     '-i', key,
     '-o', `UserKnownHostsFile=${knownHosts}`,
@@ -131,12 +131,12 @@ describe('lab: 3 hosts, file/position replication', { timeout: 120_000 }, () => 
     fs.writeFileSync(emptyKnown, '');
     for (const h of lab.hosts) {
       assert.ok(known.some((l) => l.startsWith(`${h.ip} ssh-ed25519 AAAA`)), `known_hosts has ${h.ip}`);
-      const ok = await execa('ssh', sshArgs(lab, h, lab.sshKeyFile, lab.knownHostsFile, 'true'), { reject: false });
+      const ok = await execa('ssh', sshArgs(h, lab.sshKeyFile, lab.knownHostsFile, 'true'), { reject: false });
       assert.equal(ok.exitCode, 0, `ssh to ${h.name}: ${ok.stderr}`);
-      const wrong = await execa('ssh', sshArgs(lab, h, lab.wrongSshKeyFile, lab.knownHostsFile, 'true'), { reject: false });
+      const wrong = await execa('ssh', sshArgs(h, lab.wrongSshKeyFile, lab.knownHostsFile, 'true'), { reject: false });
       assert.notEqual(wrong.exitCode, 0);
       assert.match(wrong.stderr, /Permission denied/);
-      const unknown = await execa('ssh', sshArgs(lab, h, lab.sshKeyFile, emptyKnown, 'true'), { reject: false });
+      const unknown = await execa('ssh', sshArgs(h, lab.sshKeyFile, emptyKnown, 'true'), { reject: false });
       assert.notEqual(unknown.exitCode, 0);
       assert.match(unknown.stderr, /Host key verification failed/);
     }
@@ -343,7 +343,7 @@ describe('lab: 3 hosts, file/position replication', { timeout: 120_000 }, () => 
 
   it('down() leaves no namespace, process, interface or directory behind', async () => {
     // An open SSH session: its sshd child and shell run inside the namespace and must go too.
-    const session = execa('ssh', sshArgs(lab, lab.host(1), lab.sshKeyFile, lab.knownHostsFile, 'sleep 60'), { reject: false });
+    const session = execa('ssh', sshArgs(lab.host(1), lab.sshKeyFile, lab.knownHostsFile, 'sleep 60'), { reject: false });
     await new Promise((r) => setTimeout(r, 500));
     const pids = lab.hosts.flatMap((h) => [h.mysqldPid, h.sshdPid]);
     const netns = lab.hosts.map((h) => h.netns);

@@ -27,7 +27,6 @@ import {
   procRef,
   runSync,
   signalProc,
-  sleep,
   sleepSync,
   tail,
   tcpProbe,
@@ -47,7 +46,6 @@ import {
   REPL_PASSWORD,
   REPL_USER,
   ensureTemplate,
-  mariadbVersion,
 } from './template.js';
 import { WriteLoad, type WriteLoadOptions } from './load.js';
 
