@@ -2,6 +2,7 @@
 // a refused port, a key the host does not accept, a host key that is unknown or has changed).
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, REPL_PASSWORD, Lab } from '../lab/lab.js';
@@ -89,6 +90,23 @@ describe('ha check-ssh (lab)', () => {
     assert.equal(r.exitCode, 1);
     assert.equal(host(r.json, 'server3').error!.kind, 'refused');
     assert.equal(host(r.json, 'server1').ok, true);
+  });
+
+  it('tells a handshake that never completes apart as a timeout', async () => {
+    // A listener on the lab bridge that accepts TCP and never speaks SSH.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, lab.managerIp, resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const c = lab.writeConfig({ file: join(lab.dir, 'silent.cnf'), servers: { 2: { ssh_host: lab.managerIp, ssh_port: port, ssh_connection_timeout: 1 } } });
+      const r = await runHaJson<CheckSshJson>(['check-ssh', '--conf', c]);
+      assert.equal(r.exitCode, 1);
+      const h = host(r.json, 'server2');
+      assert.equal(h.error!.kind, 'timeout', JSON.stringify(h.error));
+      assert.match(h.error!.message, /connection timed out/);
+    } finally {
+      silent.close();
+    }
   });
 
   it('fails with an authentication error on a key the hosts do not accept', async () => {
