@@ -1,6 +1,7 @@
 // ha's command line: each command lives in its own file, parses its flags into an options
 // object and hands it to a run function (the cli/cli model), so commands are testable alone.
 import { Command, CommanderError } from 'commander';
+import { registerBinlog } from './binlog.js';
 import { registerCheckRepl } from './check-repl.js';
 import { registerCheckSsh } from './check-ssh.js';
 import { CommandExit } from './common.js';
@@ -28,6 +29,7 @@ Exit codes: 0 ok, 1 check or operation failed, 2 usage error or not implemented,
   registerCheckSsh(program);
   registerCheckRepl(program);
   registerNotYet(program);
+  registerBinlog(program);
   return program;
 }
 

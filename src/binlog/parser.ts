@@ -1,0 +1,466 @@
+// The binlog engine's core: a push parser that turns chunks of bytes (from a local file or an SSH
+// stream, cut anywhere) into events, without ever holding more than one event's head in memory.
+//   - 19-byte v4 headers; Format_description sets the checksum algorithm; CRC32 checked by default
+//   - positions are this file's own byte offsets (exact past 4 GiB, where end_log_pos wraps)
+//   - transaction boundaries (GTID/BEGIN … XID/COMMIT, DDL), so nothing is cut inside one
+//   - relay logs: which master file and master end position each event came from
+// Damage never crashes or loops: every event advances by at least 19 bytes, sizes are bounded,
+// and decoders read only inside their buffer.
+import { crc32 } from 'node:zlib';
+import { DecodeError, decodeEvent, type EventInfo, type FormatDescription } from './decode.js';
+import {
+  BINLOG_MAGIC,
+  EventType,
+  HEADER_LENGTH,
+  LOG_EVENT_ARTIFICIAL_F,
+  LOG_EVENT_BINLOG_IN_USE_F,
+  MAX_EVENT_SIZE,
+  isControlEvent,
+} from './event-types.js';
+
+export class BinlogCorruptError extends Error {
+  readonly file: string;
+  readonly position: number;
+  constructor(file: string, position: number, reason: string) {
+    super(`${file} at offset ${position}: ${reason}`);
+    this.name = 'BinlogCorruptError';
+    this.file = file;
+    this.position = position;
+  }
+}
+
+export interface BinlogEvent {
+  /** Offset in the file where the event starts. */
+  position: number;
+  size: number;
+  /** Offset just after the event (position + size). */
+  end: number;
+  type: number;
+  timestamp: number;
+  serverId: number;
+  /** The header's end_log_pos as written (32 bits; in relay logs, the master's position). */
+  logPos: number;
+  flags: number;
+  info?: EventInfo;
+  /** This event completes a transaction (XID, COMMIT, a DDL, a compressed payload, …). */
+  endsTransaction: boolean;
+  /** Offset where the transaction this event belongs to starts (its GTID or BEGIN); undefined for control events. */
+  transactionStart?: number;
+  /** Relay logs: the master binlog this event was read from. */
+  masterFile?: string;
+  /** Relay logs: the event's end position in the master's binlog (64-bit, reconstructed). */
+  masterEnd?: number;
+  /** Relay logs: the event was written by the slave itself (its FDE, its rotates), not copied from the master. */
+  own?: boolean;
+  /** The whole event, when the parser keeps raw bytes (diff writing). */
+  raw?: Buffer;
+}
+
+export interface ParserOptions {
+  /** Name used in errors and results. */
+  file?: string;
+  /** Offset of the first byte pushed (default 0, where the magic is expected). */
+  startPosition?: number;
+  /** Required when starting after the Format_description event. */
+  format?: FormatDescription;
+  /** Check CRC32 checksums (default true). */
+  verifyChecksums?: boolean;
+  /** Decode event bodies (default true); false gives headers and transaction boundaries only for the common types. */
+  decode?: boolean;
+  /** Keep each event's bytes in `raw` (for the diff writer). */
+  keepRaw?: boolean;
+  /** Relay logs: the slave's own server_id (default: the first Format_description's). */
+  ownServerId?: number;
+  /** Relay logs starting mid-file: the master file and end position in force at startPosition. */
+  masterFile?: string;
+  masterEnd?: number;
+}
+
+export interface ParseSummary {
+  file: string;
+  /** Offset after the last complete event. */
+  endPosition: number;
+  /** Offset after the last event that left no transaction open: the safe place to stop a copy. */
+  safeEnd: number;
+  events: number;
+  format?: FormatDescription;
+  /** The input ended inside an event (a master that crashed mid-write, or a copy still being written). */
+  truncated?: { position: number; have: number; need: number };
+  /** The input ended inside a transaction that started here (its events are not safe to apply). */
+  openTransactionStart?: number;
+  masterFile?: string;
+  masterEnd?: number;
+  isRelayLog: boolean;
+}
+
+/** Bytes of a large event's body kept for decoding (a Query's head, a Table_map …). */
+const DECODE_KEEP = 64 * 1024;
+const TWO32 = 2 ** 32;
+
+const BEGIN_RE = /^\s*(BEGIN|START\s+TRANSACTION|XA\s+(START|BEGIN))\b/i;
+const END_RE = /^\s*(COMMIT|ROLLBACK|XA\s+(COMMIT|ROLLBACK|PREPARE))\b/i;
+const XA_END_RE = /^\s*XA\s+END\b/i;
+
+interface Pending {
+  header: Buffer;
+  position: number;
+  size: number;
+  got: number;
+  crc: number;
+  checksummed: boolean;
+  trailer: Buffer;
+  head: Buffer[];
+  headLen: number;
+  raw?: Buffer[];
+}
+
+export class BinlogParser {
+  readonly file: string;
+  private readonly verify: boolean;
+  private readonly decode: boolean;
+  private readonly keepRaw: boolean;
+  private pos: number;
+  private magicLeft: number;
+  private magicSeen: number[] = [];
+  private headerBuf = Buffer.alloc(HEADER_LENGTH);
+  private headerHave = 0;
+  private pending: Pending | undefined;
+  private format: FormatDescription | undefined;
+  private ownServerId: number | undefined;
+  private events = 0;
+  private safeEnd: number;
+  private trxStart: number | undefined;
+  private inTrx = false;
+  private masterFile: string | undefined;
+  private masterEnd: number | undefined;
+  private isRelay = false;
+  private finished = false;
+
+  constructor(opts: ParserOptions = {}) {
+    this.file = opts.file ?? '(stream)';
+    this.verify = opts.verifyChecksums ?? true;
+    this.decode = opts.decode ?? true;
+    this.keepRaw = opts.keepRaw ?? false;
+    this.pos = opts.startPosition ?? 0;
+    this.magicLeft = this.pos === 0 ? 4 : 0;
+    this.format = opts.format;
+    this.ownServerId = opts.ownServerId;
+    this.masterFile = opts.masterFile;
+    this.masterEnd = opts.masterEnd;
+    this.isRelay = opts.masterFile !== undefined;
+    this.safeEnd = this.pos === 0 ? 4 : this.pos;
+  }
+
+  get currentFormat(): FormatDescription | undefined {
+    return this.format;
+  }
+
+  /** Parse a chunk; returns the events completed in it. */
+  push(chunk: Buffer): BinlogEvent[] {
+    if (this.finished) throw new Error('BinlogParser: push after finish');
+    const out: BinlogEvent[] = [];
+    let o = 0;
+    const n = chunk.length;
+    while (this.magicLeft > 0 && o < n) {
+      const b = chunk[o++]!;
+      this.magicSeen.push(b);
+      this.magicLeft--;
+      this.pos++;
+      if (this.magicLeft === 0 && !BINLOG_MAGIC.equals(Buffer.from(this.magicSeen))) {
+        throw new BinlogCorruptError(this.file, 0, `not a binlog file: starts with ${Buffer.from(this.magicSeen).toString('hex')}, expected fe62696e`);
+      }
+    }
+    while (o < n) {
+      if (this.pending) {
+        o = this.feedPending(chunk, o, out);
+        continue;
+      }
+      if (this.headerHave > 0 || n - o < HEADER_LENGTH) {
+        const take = Math.min(HEADER_LENGTH - this.headerHave, n - o);
+        chunk.copy(this.headerBuf, this.headerHave, o, o + take);
+        this.headerHave += take;
+        o += take;
+        if (this.headerHave < HEADER_LENGTH) break;
+        this.headerHave = 0;
+        this.startPending(Buffer.from(this.headerBuf));
+        continue;
+      }
+      // Fast path: the whole header is in this chunk.
+      const size = chunk.readUInt32LE(o + 9);
+      this.checkSize(size, chunk[o + 4]!);
+      if (n - o >= size) {
+        out.push(this.completeEvent(chunk.subarray(o, o + size)));
+        o += size;
+      } else {
+        this.startPending(chunk.subarray(o, o + HEADER_LENGTH));
+        o += HEADER_LENGTH;
+      }
+    }
+    return out;
+  }
+
+  /** End of input: what was read, and whether it ended cleanly. */
+  finish(): ParseSummary {
+    this.finished = true;
+    const summary: ParseSummary = {
+      file: this.file,
+      endPosition: this.pos - (this.pending ? this.pending.got : 0),
+      safeEnd: this.safeEnd,
+      events: this.events,
+      format: this.format,
+      masterFile: this.masterFile,
+      masterEnd: this.masterEnd,
+      isRelayLog: this.isRelay,
+    };
+    if (this.magicLeft > 0 && this.magicSeen.length > 0) {
+      summary.truncated = { position: 0, have: this.magicSeen.length, need: 4 };
+    } else if (this.pending) {
+      summary.truncated = { position: this.pending.position, have: this.pending.got, need: this.pending.size };
+    } else if (this.headerHave > 0) {
+      summary.truncated = { position: this.pos, have: this.headerHave, need: HEADER_LENGTH };
+    }
+    if (this.trxStart !== undefined) summary.openTransactionStart = this.trxStart;
+    return summary;
+  }
+
+  private checkSize(size: number, type: number): void {
+    const position = this.pos;
+    const min = HEADER_LENGTH + (this.format?.checksum === 'crc32' && type !== EventType.FORMAT_DESCRIPTION ? 4 : 0);
+    if (size < min) throw new BinlogCorruptError(this.file, position, `event size ${size} is smaller than the ${min}-byte minimum (corrupt header)`);
+    if (size > MAX_EVENT_SIZE) throw new BinlogCorruptError(this.file, position, `event size ${size} is larger than any server writes (corrupt header)`);
+  }
+
+  private startPending(header: Buffer): void {
+    const size = header.readUInt32LE(9);
+    const type = header[4]!;
+    this.checkSize(size, type);
+    const checksummed = this.format?.checksum === 'crc32' && type !== EventType.FORMAT_DESCRIPTION;
+    const p: Pending = {
+      header: Buffer.from(header),
+      position: this.pos,
+      size,
+      got: HEADER_LENGTH,
+      crc: 0,
+      checksummed,
+      trailer: Buffer.alloc(4),
+      head: [],
+      headLen: 0,
+      raw: this.keepRaw ? [Buffer.from(header)] : undefined,
+    };
+    if (checksummed) p.crc = crc32(p.header);
+    this.pending = p;
+    this.pos += HEADER_LENGTH;
+  }
+
+  private feedPending(chunk: Buffer, o: number, out: BinlogEvent[]): number {
+    const p = this.pending!;
+    const take = Math.min(p.size - p.got, chunk.length - o);
+    const piece = chunk.subarray(o, o + take);
+    const bodyOffset = p.got - HEADER_LENGTH;
+    const bodyEnd = p.size - HEADER_LENGTH;
+    // bytes before the 4-byte trailer feed the CRC; the trailer itself is kept aside
+    const crcLimit = p.checksummed ? bodyEnd - 4 : bodyEnd;
+    const crcPart = Math.max(0, Math.min(take, crcLimit - bodyOffset));
+    if (p.checksummed && crcPart > 0) p.crc = crc32(piece.subarray(0, crcPart), p.crc);
+    if (p.checksummed && crcPart < take) {
+      const trailerFrom = bodyOffset + crcPart - crcLimit;
+      piece.copy(p.trailer, trailerFrom, crcPart, take);
+    }
+    if (p.headLen < DECODE_KEEP) {
+      const keep = piece.subarray(0, Math.min(take, DECODE_KEEP - p.headLen));
+      p.head.push(Buffer.from(keep));
+      p.headLen += keep.length;
+    }
+    if (p.raw) p.raw.push(Buffer.from(piece));
+    p.got += take;
+    this.pos += take;
+    if (p.got === p.size) {
+      this.pending = undefined;
+      // Rewind the position: completeEvent accounts for the whole event itself.
+      this.pos -= p.size;
+      const small = p.size <= DECODE_KEEP + HEADER_LENGTH;
+      if (small) {
+        out.push(this.completeEvent(Buffer.concat([p.header, ...p.head])));
+      } else {
+        out.push(this.completeLarge(p));
+      }
+    }
+    return o + take;
+  }
+
+  /** A large event assembled from pieces: its CRC was computed on the way in. */
+  private completeLarge(p: Pending): BinlogEvent {
+    const header = p.header;
+    const type = header[4]!;
+    if (p.checksummed && this.verify) {
+      const stored = p.trailer.readUInt32LE(0);
+      if (stored !== p.crc >>> 0) {
+        throw new BinlogCorruptError(this.file, p.position, `checksum mismatch in a ${p.size}-byte event (stored ${hex(stored)}, computed ${hex(p.crc >>> 0)})`);
+      }
+    }
+    const head = Buffer.concat(p.head);
+    const body = head.subarray(0, Math.min(head.length, p.size - HEADER_LENGTH - (p.checksummed ? 4 : 0)));
+    return this.finishEvent(header, p.position, p.size, type, body, false, p.raw ? Buffer.concat(p.raw) : undefined);
+  }
+
+  /** An event whose bytes are all in `ev`. */
+  private completeEvent(ev: Buffer): BinlogEvent {
+    const position = this.pos;
+    const size = ev.length;
+    const type = ev[4]!;
+    let body: Buffer;
+    if (type === EventType.FORMAT_DESCRIPTION) {
+      body = ev.subarray(HEADER_LENGTH);
+    } else if (this.format?.checksum === 'crc32') {
+      if (this.verify) {
+        const stored = ev.readUInt32LE(size - 4);
+        const computed = crc32(ev.subarray(0, size - 4)) >>> 0;
+        if (stored !== computed) {
+          throw new BinlogCorruptError(this.file, position, `checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
+        }
+      }
+      body = ev.subarray(HEADER_LENGTH, size - 4);
+    } else {
+      body = ev.subarray(HEADER_LENGTH);
+    }
+    const event = this.finishEvent(ev, position, size, type, body, true, this.keepRaw ? Buffer.from(ev) : undefined);
+    if (type === EventType.FORMAT_DESCRIPTION && this.verify && this.format?.checksum === 'crc32') {
+      // The FDE is checksummed with the "in use" flag cleared: the server sets it while the file is open.
+      const copy = Buffer.from(ev.subarray(0, size - 4));
+      copy.writeUInt16LE(copy.readUInt16LE(17) & ~LOG_EVENT_BINLOG_IN_USE_F, 17);
+      const stored = ev.readUInt32LE(size - 4);
+      const computed = crc32(copy) >>> 0;
+      if (stored !== computed) {
+        throw new BinlogCorruptError(this.file, position, `checksum mismatch in Format_description (stored ${hex(stored)}, computed ${hex(computed)})`);
+      }
+    }
+    return event;
+  }
+
+  private finishEvent(header: Buffer, position: number, size: number, type: number, body: Buffer, complete: boolean, raw: Buffer | undefined): BinlogEvent {
+    const event: BinlogEvent = {
+      position,
+      size,
+      end: position + size,
+      type,
+      timestamp: header.readUInt32LE(0),
+      serverId: header.readUInt32LE(5),
+      logPos: header.readUInt32LE(13),
+      flags: header.readUInt16LE(17),
+      endsTransaction: false,
+    };
+    if (raw) event.raw = raw;
+    this.pos = position + size;
+    this.events++;
+
+    const mustDecode =
+      type === EventType.FORMAT_DESCRIPTION ||
+      type === EventType.ROTATE ||
+      type === EventType.QUERY ||
+      type === EventType.MARIADB_GTID ||
+      type === EventType.GTID ||
+      type === EventType.ANONYMOUS_GTID;
+    if (this.decode || mustDecode) {
+      try {
+        event.info = decodeEvent(type, body, this.format ?? FALLBACK_FORMAT, complete);
+      } catch (err) {
+        if (err instanceof DecodeError) throw new BinlogCorruptError(this.file, position, `${err.message} (corrupt event)`);
+        throw err;
+      }
+    }
+    const info = event.info;
+    if (info?.kind === 'format') {
+      if (this.ownServerId === undefined) this.ownServerId = event.serverId;
+      else if (event.serverId !== this.ownServerId) this.isRelay = true;
+      // The master's FDE copied into a relay log describes the events that follow it.
+      this.format = info.format;
+    } else if (info?.kind === 'gtid' && info.flavor === 'mariadb') {
+      info.serverId = event.serverId;
+      info.gtid = `${info.domain}-${event.serverId}-${info.seq}`;
+    }
+
+    this.trackRelay(event);
+    this.trackTransaction(event);
+    if (this.trxStart === undefined) this.safeEnd = event.end;
+    return event;
+  }
+
+  private trackRelay(event: BinlogEvent): void {
+    const own = this.ownServerId !== undefined && event.serverId === this.ownServerId && (event.flags & LOG_EVENT_ARTIFICIAL_F) === 0;
+    if (event.type === EventType.ROTATE && event.info?.kind === 'rotate') {
+      if (!own) {
+        // A rotate from the master (or the IO thread's artificial one): the next events come from this master file.
+        this.isRelay = true;
+        this.masterFile = event.info.nextFile;
+        this.masterEnd = event.info.position;
+      }
+      event.own = own;
+      return;
+    }
+    if (!this.isRelay) return;
+    event.own = own;
+    if (own || event.type === EventType.FORMAT_DESCRIPTION || event.logPos === 0) return;
+    // end_log_pos is 32 bits: rebuild the full master position from the last one seen.
+    const last = this.masterEnd ?? 0;
+    let end = Math.floor(last / TWO32) * TWO32 + event.logPos;
+    if (end < last - TWO32 / 2) end += TWO32;
+    this.masterEnd = end;
+    event.masterFile = this.masterFile;
+    event.masterEnd = end;
+  }
+
+  private trackTransaction(event: BinlogEvent): void {
+    const type = event.type;
+    if (isControlEvent(type)) return;
+    const info = event.info;
+    if (info?.kind === 'gtid') {
+      // A new group starts here; an open one before it was abandoned (e.g. an IO thread reconnect).
+      this.trxStart = event.position;
+      this.inTrx = info.flavor === 'mariadb' ? !info.standalone : false;
+      event.transactionStart = event.position;
+      return;
+    }
+    if (type === EventType.GTID_TAGGED) {
+      this.trxStart = event.position;
+      this.inTrx = false;
+      event.transactionStart = event.position;
+      return;
+    }
+    if (this.trxStart === undefined) this.trxStart = event.position;
+    event.transactionStart = this.trxStart;
+    let ends = false;
+    if (info?.kind === 'query') {
+      if (info.compressed) ends = !this.inTrx;
+      else if (BEGIN_RE.test(info.sql)) this.inTrx = true;
+      else if (END_RE.test(info.sql)) ends = true;
+      else if (XA_END_RE.test(info.sql)) this.inTrx = true;
+      else if (!this.inTrx) ends = true;
+    } else if (
+      type === EventType.XID ||
+      type === EventType.XA_PREPARE ||
+      type === EventType.TRANSACTION_PAYLOAD ||
+      type === EventType.INCIDENT
+    ) {
+      ends = true;
+    }
+    if (ends) {
+      event.endsTransaction = true;
+      this.trxStart = undefined;
+      this.inTrx = false;
+    }
+  }
+}
+
+const FALLBACK_FORMAT: FormatDescription = {
+  binlogVersion: 4,
+  serverVersion: '',
+  flavor: 'mysql',
+  createTimestamp: 0,
+  headerLength: 19,
+  postHeaderLengths: [],
+  checksum: 'none',
+};
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
