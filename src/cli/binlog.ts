@@ -18,6 +18,8 @@ export interface BinlogEventsOptions {
   startPosition?: number;
   json: boolean;
   verifyChecksum: boolean;
+  /** Only the per-file summary (counts by type): a pure scan, nothing printed per event. */
+  summary: boolean;
 }
 
 function parseOffset(value: string): number {
@@ -34,6 +36,7 @@ export function registerBinlog(program: Command): void {
     .option('--start-position <offset>', 'start at this byte offset of the first file (an event boundary)', parseOffset)
     .option('--json', 'one JSON object per event (JSON lines), then one summary object per file', false)
     .option('--no-verify-checksum', 'do not check CRC32 checksums (faster; damage goes unnoticed)')
+    .option('--summary', 'print only each file\'s summary with event counts by type', false)
     .addHelpText(
       'after',
       `
@@ -124,10 +127,12 @@ export async function runBinlogEvents(opts: BinlogEventsOptions, out: NodeJS.Wri
   let exit: number = ExitCode.OK;
   for (const [i, file] of files.entries()) {
     const start = i === 0 ? opts.startPosition : undefined;
-    if (!opts.json) {
+    if (!opts.json && opts.summary) out.write(`# ${file}\n`);
+    if (!opts.json && !opts.summary) {
       out.write(`# ${file}\n${'position'.padStart(12)}  ${'type'.padEnd(24)} ${'size'.padStart(9)} ${'end_log_pos'.padStart(11)} ${'server_id'.padStart(10)}  info\n`);
     }
     let summary: ParseSummary | undefined;
+    const counts = new Map<number, number>();
     try {
       let source;
       let parserOpts;
@@ -135,10 +140,10 @@ export async function runBinlogEvents(opts: BinlogEventsOptions, out: NodeJS.Wri
         const fde = await readFormatDescription(file);
         if (start < fde.end) throw new Error(`--start-position ${start} is inside the Format_description event (it ends at ${fde.end})`);
         source = localSource(file, start);
-        parserOpts = { file: basename(file), startPosition: start, format: fde.format, verifyChecksums: opts.verifyChecksum };
+        parserOpts = { file: basename(file), startPosition: start, format: fde.format, verifyChecksums: opts.verifyChecksum, decode: !opts.summary };
       } else {
         source = localSource(file);
-        parserOpts = { file: basename(file), verifyChecksums: opts.verifyChecksum };
+        parserOpts = { file: basename(file), verifyChecksums: opts.verifyChecksum, decode: !opts.summary };
       }
       const it = readEventBatches(source, parserOpts);
       for (;;) {
@@ -146,6 +151,10 @@ export async function runBinlogEvents(opts: BinlogEventsOptions, out: NodeJS.Wri
         if (r.done) {
           summary = r.value;
           break;
+        }
+        if (opts.summary) {
+          for (const e of r.value) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
+          continue;
         }
         // One write per batch: per-event writes would dominate the run time.
         const text = opts.json ? r.value.map((e) => eventJson(basename(file), e)).join('\n') + '\n' : r.value.map(eventLine).join('');
@@ -159,10 +168,12 @@ export async function runBinlogEvents(opts: BinlogEventsOptions, out: NodeJS.Wri
       exit = ExitCode.FAILED;
       continue;
     }
+    const byType = Object.fromEntries([...counts].sort((a, b) => a[0] - b[0]).map(([t, n]) => [eventTypeName(t), n]));
     if (opts.json) {
-      out.write(`${JSON.stringify({ file: basename(file), summary: { events: summary.events, endPosition: summary.endPosition, safeEnd: summary.safeEnd, truncated: summary.truncated ?? null, openTransactionStart: summary.openTransactionStart ?? null, relayLog: summary.isRelayLog } })}\n`);
+      out.write(`${JSON.stringify({ file: basename(file), summary: { ...(opts.summary ? { byType } : {}), events: summary.events, endPosition: summary.endPosition, safeEnd: summary.safeEnd, truncated: summary.truncated ?? null, openTransactionStart: summary.openTransactionStart ?? null, relayLog: summary.isRelayLog } })}\n`);
     } else {
       out.write(`# ${summary.events} events, read to offset ${summary.endPosition}${summary.isRelayLog ? ', relay log' : ''}\n`);
+      if (opts.summary) out.write(`# ${Object.entries(byType).map(([t, n]) => `${t}=${n}`).join(' ')}\n`);
       if (summary.truncated) {
         out.write(`# TRUNCATED: the last event at offset ${summary.truncated.position} has ${summary.truncated.have} of its ${summary.truncated.need} bytes; the last complete transaction ends at ${summary.safeEnd}\n`);
       } else if (summary.openTransactionStart !== undefined) {
