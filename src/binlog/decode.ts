@@ -15,6 +15,8 @@ export interface FormatDescription {
   postHeaderLengths: number[];
   /** 'crc32' when events carry a CRC32 trailer, 'none' otherwise. */
   checksum: 'crc32' | 'none';
+  /** The FDE ends with a checksum-algorithm byte and its own CRC32 (MySQL ≥ 5.6.1, MariaDB ≥ 5.3). */
+  hasChecksumField: boolean;
 }
 
 export type EventInfo =
@@ -75,6 +77,7 @@ export function decodeFormatDescription(body: Buffer): FormatDescription {
     headerLength,
     postHeaderLengths,
     checksum,
+    hasChecksumField: hasAlg,
   };
 }
 
@@ -84,7 +87,7 @@ export function defaultFormat(flavor: 'mysql' | 'mariadb', checksum: 'crc32' | '
   post[EventType.QUERY - 1] = 13;
   post[EventType.ROTATE - 1] = 8;
   post[EventType.TABLE_MAP - 1] = 8;
-  return { binlogVersion: 4, serverVersion: flavor === 'mariadb' ? '10.0.0-MariaDB' : '5.7.0', flavor, createTimestamp: 0, headerLength: 19, postHeaderLengths: post, checksum };
+  return { binlogVersion: 4, serverVersion: flavor === 'mariadb' ? '10.0.0-MariaDB' : '5.7.0', flavor, createTimestamp: 0, headerLength: 19, postHeaderLengths: post, checksum, hasChecksumField: true };
 }
 
 function postHeader(format: FormatDescription, type: number, fallback: number): number {

@@ -93,6 +93,8 @@ export interface ParseSummary {
   isRelayLog: boolean;
 }
 
+/** MySQL's FDE is ~120 bytes, MariaDB's ~256: anything past this is damage. */
+const MAX_FDE_SIZE = 4096;
 /** Bytes of a large event's body kept for decoding (a Query's head, a Table_map …). */
 const DECODE_KEEP = 64 * 1024;
 const TWO32 = 2 ** 32;
@@ -148,7 +150,7 @@ export class BinlogParser {
     this.masterFile = opts.masterFile;
     this.masterEnd = opts.masterEnd;
     this.isRelay = opts.masterFile !== undefined;
-    this.safeEnd = this.pos === 0 ? 4 : this.pos;
+    this.safeEnd = this.pos;
   }
 
   get currentFormat(): FormatDescription | undefined {
@@ -166,8 +168,11 @@ export class BinlogParser {
       this.magicSeen.push(b);
       this.magicLeft--;
       this.pos++;
-      if (this.magicLeft === 0 && !BINLOG_MAGIC.equals(Buffer.from(this.magicSeen))) {
-        throw new BinlogCorruptError(this.file, 0, `not a binlog file: starts with ${Buffer.from(this.magicSeen).toString('hex')}, expected fe62696e`);
+      if (this.magicLeft === 0) {
+        if (!BINLOG_MAGIC.equals(Buffer.from(this.magicSeen))) {
+          throw new BinlogCorruptError(this.file, 0, `not a binlog file: starts with ${Buffer.from(this.magicSeen).toString('hex')}, expected fe62696e`);
+        }
+        this.safeEnd = 4;
       }
     }
     while (o < n) {
@@ -182,12 +187,18 @@ export class BinlogParser {
         o += take;
         if (this.headerHave < HEADER_LENGTH) break;
         this.headerHave = 0;
-        this.startPending(Buffer.from(this.headerBuf));
+        // A header-only event (Stop without checksum) is complete with its header.
+        this.checkHeader(this.headerBuf, 0);
+        if (this.headerBuf.readUInt32LE(9) === HEADER_LENGTH) {
+          out.push(this.completeEvent(Buffer.from(this.headerBuf)));
+        } else {
+          this.startPending(Buffer.from(this.headerBuf));
+        }
         continue;
       }
       // Fast path: the whole header is in this chunk.
       const size = chunk.readUInt32LE(o + 9);
-      this.checkSize(size, chunk[o + 4]!);
+      this.checkHeader(chunk, o);
       if (n - o >= size) {
         out.push(this.completeEvent(chunk.subarray(o, o + size)));
         o += size;
@@ -223,8 +234,33 @@ export class BinlogParser {
     return summary;
   }
 
+  /**
+   * In a binlog (not a relay log) every event's end_log_pos is its own end offset (mod 2^32), or 0
+   * for some artificial events: a header that disagrees is damaged. This is what tells a corrupted
+   * size field from a file that is merely cut short.
+   */
+  private checkHeader(header: Buffer, at: number): void {
+    const size = header.readUInt32LE(at + 9);
+    const type = header[at + 4]!;
+    this.checkSize(size, type);
+    if (this.isRelay) return;
+    // A master's FDE copied into a relay log (another server_id) carries the master's positions.
+    if (type === EventType.FORMAT_DESCRIPTION && header.readUInt32LE(at + 5) !== this.ownServerId) return;
+    const logPos = header.readUInt32LE(at + 13);
+    if (logPos !== 0 && logPos !== (this.pos + size) % TWO32 && this.format !== undefined) {
+      throw new BinlogCorruptError(
+        this.file,
+        this.pos,
+        `corrupt header: the event is ${size} bytes, so it should end at ${this.pos + size}, but its end_log_pos says ${logPos}`,
+      );
+    }
+  }
+
   private checkSize(size: number, type: number): void {
     const position = this.pos;
+    if (type === EventType.FORMAT_DESCRIPTION && size > MAX_FDE_SIZE) {
+      throw new BinlogCorruptError(this.file, position, `Format_description of ${size} bytes: servers write a few hundred (corrupt header)`);
+    }
     const min = HEADER_LENGTH + (this.format?.checksum === 'crc32' && type !== EventType.FORMAT_DESCRIPTION ? 4 : 0);
     if (size < min) throw new BinlogCorruptError(this.file, position, `event size ${size} is smaller than the ${min}-byte minimum (corrupt header)`);
     if (size > MAX_EVENT_SIZE) throw new BinlogCorruptError(this.file, position, `event size ${size} is larger than any server writes (corrupt header)`);
@@ -233,7 +269,6 @@ export class BinlogParser {
   private startPending(header: Buffer): void {
     const size = header.readUInt32LE(9);
     const type = header[4]!;
-    this.checkSize(size, type);
     const checksummed = this.format?.checksum === 'crc32' && type !== EventType.FORMAT_DESCRIPTION;
     const p: Pending = {
       header: Buffer.from(header),
@@ -324,8 +359,9 @@ export class BinlogParser {
       body = ev.subarray(HEADER_LENGTH);
     }
     const event = this.finishEvent(ev, position, size, type, body, true, this.keepRaw ? Buffer.from(ev) : undefined);
-    if (type === EventType.FORMAT_DESCRIPTION && this.verify && this.format?.checksum === 'crc32') {
-      // The FDE is checksummed with the "in use" flag cleared: the server sets it while the file is open.
+    if (type === EventType.FORMAT_DESCRIPTION && this.verify && this.format?.hasChecksumField) {
+      // The FDE always carries a CRC32 (even with binlog_checksum=NONE, which then covers only the
+      // FDE), computed with the "in use" flag cleared: the server sets that flag while the file is open.
       const copy = Buffer.from(ev.subarray(0, size - 4));
       copy.writeUInt16LE(copy.readUInt16LE(17) & ~LOG_EVENT_BINLOG_IN_USE_F, 17);
       const stored = ev.readUInt32LE(size - 4);
@@ -338,6 +374,10 @@ export class BinlogParser {
   }
 
   private finishEvent(header: Buffer, position: number, size: number, type: number, body: Buffer, complete: boolean, raw: Buffer | undefined): BinlogEvent {
+    if (!this.format && type !== EventType.FORMAT_DESCRIPTION) {
+      // Without the FDE nothing says whether events carry checksums: reading on would be guessing.
+      throw new BinlogCorruptError(this.file, position, `${position === 4 ? 'the first event' : 'an event before any Format_description'} is of type ${type}, not a Format_description (start_v3 and older formats are not supported)`);
+    }
     const event: BinlogEvent = {
       position,
       size,
@@ -459,6 +499,7 @@ const FALLBACK_FORMAT: FormatDescription = {
   headerLength: 19,
   postHeaderLengths: [],
   checksum: 'none',
+  hasChecksumField: false,
 };
 
 function hex(n: number): string {
