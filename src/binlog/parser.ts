@@ -244,8 +244,9 @@ export class BinlogParser {
     const type = header[at + 4]!;
     this.checkSize(size, type);
     if (this.isRelay) return;
-    // A master's FDE copied into a relay log (another server_id) carries the master's positions.
-    if (type === EventType.FORMAT_DESCRIPTION && header.readUInt32LE(at + 5) !== this.ownServerId) return;
+    // A master's FDE or Rotate in a relay log (another server_id than the file's own) carries the
+    // master's positions; a plain binlog only ever has its own.
+    if ((type === EventType.FORMAT_DESCRIPTION || type === EventType.ROTATE) && header.readUInt32LE(at + 5) !== this.ownServerId) return;
     const logPos = header.readUInt32LE(at + 13);
     if (logPos !== 0 && logPos !== (this.pos + size) % TWO32 && this.format !== undefined) {
       throw new BinlogCorruptError(

@@ -179,3 +179,24 @@ describe('binlog fixtures from real servers (MANIFEST)', () => {
     assert.equal(relay.events.at(-1)!.own, true, "the relay log's own closing event is the slave's");
   });
 });
+
+describe('relay logs written by the lab (MariaDB 10.11)', () => {
+  const dir = join(FIXTURES, '..', 'binlog-lab', 'mariadb-10.11-relay-checksum-switch');
+  it('reads a relay set whose master switched binlog_checksum from CRC32 to NONE, and follows the master files', () => {
+    const files = readFileSync(join(dir, 'relay-bin.index'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^.*\//, ''));
+    assert.equal(files.length, 8);
+    const seen: string[] = [];
+    for (const f of files) {
+      const { events, summary } = parseAll(readFileSync(join(dir, f)), [100], f);
+      assert.equal(summary.truncated, undefined);
+      for (const e of events) if (e.masterFile && !seen.includes(e.masterFile)) seen.push(e.masterFile);
+      const own = events.filter((e) => e.own && e.type === EventType.ROTATE);
+      assert.ok(own.length <= 1, 'one own rotate, to the next relay file, at most');
+    }
+    assert.deepEqual(seen, ['mysql-bin.000001', 'mysql-bin.000002', 'mysql-bin.000003', 'mysql-bin.000004']);
+    const last = parseAll(readFileSync(join(dir, 'relay-bin.000006'))).events;
+    assert.equal(last[0]!.info?.kind === 'format' && last[0]!.info.format.checksum, 'none');
+    const xid = last.find((e) => e.type === EventType.XID)!;
+    assert.deepEqual([xid.masterFile, xid.masterEnd, xid.endsTransaction], ['mysql-bin.000003', 721, true]);
+  });
+});
