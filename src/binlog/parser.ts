@@ -6,8 +6,8 @@
 //   - relay logs: which master file and master end position each event came from
 // Damage never crashes or loops: every event advances by at least 19 bytes, sizes are bounded,
 // and decoders read only inside their buffer.
-import { crc32 } from 'node:zlib';
-import { DecodeError, decodeEvent, type EventInfo, type FormatDescription } from './decode.js';
+import { crc32Range } from './crc32.js';
+import { DecodeError, decodeEvent, versionHasChecksumByte, type EventInfo, type FormatDescription } from './decode.js';
 import {
   BINLOG_MAGIC,
   EventType,
@@ -190,7 +190,7 @@ export class BinlogParser {
         // A header-only event (Stop without checksum) is complete with its header.
         this.checkHeader(this.headerBuf, 0);
         if (this.headerBuf.readUInt32LE(9) === HEADER_LENGTH) {
-          out.push(this.completeEvent(Buffer.from(this.headerBuf)));
+          out.push(this.completeEvent(Buffer.from(this.headerBuf), 0, HEADER_LENGTH));
         } else {
           this.startPending(Buffer.from(this.headerBuf));
         }
@@ -200,7 +200,7 @@ export class BinlogParser {
       const size = chunk.readUInt32LE(o + 9);
       this.checkHeader(chunk, o);
       if (n - o >= size) {
-        out.push(this.completeEvent(chunk.subarray(o, o + size)));
+        out.push(this.completeEvent(chunk, o, size));
         o += size;
       } else {
         this.startPending(chunk.subarray(o, o + HEADER_LENGTH));
@@ -283,7 +283,7 @@ export class BinlogParser {
       headLen: 0,
       raw: this.keepRaw ? [Buffer.from(header)] : undefined,
     };
-    if (checksummed) p.crc = crc32(p.header);
+    if (checksummed) p.crc = crc32Range(p.header, 0, HEADER_LENGTH);
     this.pending = p;
     this.pos += HEADER_LENGTH;
   }
@@ -297,7 +297,7 @@ export class BinlogParser {
     // bytes before the 4-byte trailer feed the CRC; the trailer itself is kept aside
     const crcLimit = p.checksummed ? bodyEnd - 4 : bodyEnd;
     const crcPart = Math.max(0, Math.min(take, crcLimit - bodyOffset));
-    if (p.checksummed && crcPart > 0) p.crc = crc32(piece.subarray(0, crcPart), p.crc);
+    if (p.checksummed && crcPart > 0) p.crc = crc32Range(piece, 0, crcPart, p.crc);
     if (p.checksummed && crcPart < take) {
       const trailerFrom = bodyOffset + crcPart - crcLimit;
       piece.copy(p.trailer, trailerFrom, crcPart, take);
@@ -316,7 +316,7 @@ export class BinlogParser {
       this.pos -= p.size;
       const small = p.size <= DECODE_KEEP + HEADER_LENGTH;
       if (small) {
-        out.push(this.completeEvent(Buffer.concat([p.header, ...p.head])));
+        out.push(this.completeEvent(Buffer.concat([p.header, ...p.head]), 0, p.size));
       } else {
         out.push(this.completeLarge(p));
       }
@@ -326,55 +326,68 @@ export class BinlogParser {
 
   /** A large event assembled from pieces: its CRC was computed on the way in. */
   private completeLarge(p: Pending): BinlogEvent {
-    const header = p.header;
-    const type = header[4]!;
+    const type = p.header[4]!;
     if (p.checksummed && this.verify) {
       const stored = p.trailer.readUInt32LE(0);
       if (stored !== p.crc >>> 0) {
         throw new BinlogCorruptError(this.file, p.position, `checksum mismatch in a ${p.size}-byte event (stored ${hex(stored)}, computed ${hex(p.crc >>> 0)})`);
       }
     }
-    const head = Buffer.concat(p.head);
-    const body = head.subarray(0, Math.min(head.length, p.size - HEADER_LENGTH - (p.checksummed ? 4 : 0)));
-    return this.finishEvent(header, p.position, p.size, type, body, false, p.raw ? Buffer.concat(p.raw) : undefined);
+    const buf = Buffer.concat([p.header, ...p.head]);
+    const bodyEnd = Math.min(buf.length, p.size - (p.checksummed ? 4 : 0));
+    return this.finishEvent(buf, 0, p.position, p.size, type, HEADER_LENGTH, bodyEnd, false, p.raw ? Buffer.concat(p.raw) : undefined);
   }
 
-  /** An event whose bytes are all in `ev`. */
-  private completeEvent(ev: Buffer): BinlogEvent {
+  /** An event whose bytes are all in buf[off, off+size): no copy, and no Buffer view unless decoded. */
+  private completeEvent(buf: Buffer, off: number, size: number): BinlogEvent {
     const position = this.pos;
-    const size = ev.length;
-    const type = ev[4]!;
-    let body: Buffer;
+    const type = buf[off + 4]!;
+    let bodyEnd = off + size;
     if (type === EventType.FORMAT_DESCRIPTION) {
-      body = ev.subarray(HEADER_LENGTH);
+      if (this.verify) this.verifyFdeChecksum(buf, off, size, position);
     } else if (this.format?.checksum === 'crc32') {
+      bodyEnd -= 4;
       if (this.verify) {
-        const stored = ev.readUInt32LE(size - 4);
-        const computed = crc32(ev.subarray(0, size - 4)) >>> 0;
+        const stored = buf.readUInt32LE(bodyEnd);
+        const computed = crc32Range(buf, off, bodyEnd);
         if (stored !== computed) {
           throw new BinlogCorruptError(this.file, position, `checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
         }
       }
-      body = ev.subarray(HEADER_LENGTH, size - 4);
-    } else {
-      body = ev.subarray(HEADER_LENGTH);
     }
-    const event = this.finishEvent(ev, position, size, type, body, true, this.keepRaw ? Buffer.from(ev) : undefined);
-    if (type === EventType.FORMAT_DESCRIPTION && this.verify && this.format?.hasChecksumField) {
-      // The FDE always carries a CRC32 (even with binlog_checksum=NONE, which then covers only the
-      // FDE), computed with the "in use" flag cleared: the server sets that flag while the file is open.
-      const copy = Buffer.from(ev.subarray(0, size - 4));
-      copy.writeUInt16LE(copy.readUInt16LE(17) & ~LOG_EVENT_BINLOG_IN_USE_F, 17);
-      const stored = ev.readUInt32LE(size - 4);
-      const computed = crc32(copy) >>> 0;
-      if (stored !== computed) {
-        throw new BinlogCorruptError(this.file, position, `checksum mismatch in Format_description (stored ${hex(stored)}, computed ${hex(computed)})`);
-      }
-    }
-    return event;
+    return this.finishEvent(buf, off, position, size, type, off + HEADER_LENGTH, bodyEnd, true, this.keepRaw ? Buffer.from(buf.subarray(off, off + size)) : undefined);
   }
 
-  private finishEvent(header: Buffer, position: number, size: number, type: number, body: Buffer, complete: boolean, raw: Buffer | undefined): BinlogEvent {
+  /**
+   * The FDE always carries a CRC32 when it has a checksum-algorithm byte (even with
+   * binlog_checksum=NONE, where it then covers only the FDE), computed with the "in use" flag
+   * cleared: the server sets that flag while the file is open.
+   */
+  private verifyFdeChecksum(buf: Buffer, off: number, size: number, position: number): void {
+    const serverVersion = buf.toString('latin1', off + HEADER_LENGTH + 2, off + HEADER_LENGTH + 52).replace(/\0.*$/s, '');
+    if (!versionHasChecksumByte(serverVersion) || size < HEADER_LENGTH + 57 + 5) return;
+    const alg = buf[off + size - 5];
+    if (alg !== 0 && alg !== 1) return; // decodeFormatDescription reports an unknown algorithm
+    const copy = Buffer.from(buf.subarray(off, off + size - 4));
+    copy.writeUInt16LE(copy.readUInt16LE(17) & ~LOG_EVENT_BINLOG_IN_USE_F, 17);
+    const stored = buf.readUInt32LE(off + size - 4);
+    const computed = crc32Range(copy, 0, copy.length);
+    if (stored !== computed) {
+      throw new BinlogCorruptError(this.file, position, `checksum mismatch in Format_description (stored ${hex(stored)}, computed ${hex(computed)})`);
+    }
+  }
+
+  private finishEvent(
+    buf: Buffer,
+    off: number,
+    position: number,
+    size: number,
+    type: number,
+    bodyStart: number,
+    bodyEnd: number,
+    complete: boolean,
+    raw: Buffer | undefined,
+  ): BinlogEvent {
     if (!this.format && type !== EventType.FORMAT_DESCRIPTION) {
       // Without the FDE nothing says whether events carry checksums: reading on would be guessing.
       throw new BinlogCorruptError(this.file, position, `${position === 4 ? 'the first event' : 'an event before any Format_description'} is of type ${type}, not a Format_description (start_v3 and older formats are not supported)`);
@@ -384,30 +397,32 @@ export class BinlogParser {
       size,
       end: position + size,
       type,
-      timestamp: header.readUInt32LE(0),
-      serverId: header.readUInt32LE(5),
-      logPos: header.readUInt32LE(13),
-      flags: header.readUInt16LE(17),
+      timestamp: buf.readUInt32LE(off),
+      serverId: buf.readUInt32LE(off + 5),
+      logPos: buf.readUInt32LE(off + 13),
+      flags: buf.readUInt16LE(off + 17),
       endsTransaction: false,
     };
     if (raw) event.raw = raw;
     this.pos = position + size;
     this.events++;
 
-    const mustDecode =
-      type === EventType.FORMAT_DESCRIPTION ||
-      type === EventType.ROTATE ||
-      type === EventType.QUERY ||
-      type === EventType.MARIADB_GTID ||
-      type === EventType.GTID ||
-      type === EventType.ANONYMOUS_GTID;
-    if (this.decode || mustDecode) {
-      try {
-        event.info = decodeEvent(type, body, this.format ?? FALLBACK_FORMAT, complete);
-      } catch (err) {
-        if (err instanceof DecodeError) throw new BinlogCorruptError(this.file, position, `${err.message} (corrupt event)`);
-        throw err;
+    // Without full decoding, only what the reader itself needs is read: the FDE, rotates, and the
+    // few bytes that classify a Query (BEGIN/COMMIT/other) or a MariaDB GTID (standalone or not).
+    let queryKind: QueryKind | undefined;
+    let mariadbStandalone: boolean | undefined;
+    try {
+      if (this.decode || type === EventType.FORMAT_DESCRIPTION || type === EventType.ROTATE) {
+        event.info = decodeEvent(type, buf.subarray(bodyStart, bodyEnd), this.format ?? FALLBACK_FORMAT, complete);
+      } else if (type === EventType.QUERY) {
+        queryKind = this.classifyQuery(buf, bodyStart, bodyEnd);
+      } else if (type === EventType.MARIADB_GTID) {
+        if (bodyEnd - bodyStart < 13) throw new DecodeError('MariaDB Gtid: body too short');
+        mariadbStandalone = (buf[bodyStart + 12]! & 1) !== 0;
       }
+    } catch (err) {
+      if (err instanceof DecodeError) throw new BinlogCorruptError(this.file, position, `${err.message} (corrupt event)`);
+      throw err;
     }
     const info = event.info;
     if (info?.kind === 'format') {
@@ -418,12 +433,26 @@ export class BinlogParser {
     } else if (info?.kind === 'gtid' && info.flavor === 'mariadb') {
       info.serverId = event.serverId;
       info.gtid = `${info.domain}-${event.serverId}-${info.seq}`;
+      mariadbStandalone = info.standalone;
+    } else if (info?.kind === 'query') {
+      queryKind = info.compressed ? 'compressed' : classifySql(info.sql);
     }
 
     this.trackRelay(event);
-    this.trackTransaction(event);
+    this.trackTransaction(event, queryKind, mariadbStandalone);
     if (this.trxStart === undefined) this.safeEnd = event.end;
     return event;
+  }
+
+  /** BEGIN / COMMIT / other from a Query event's bytes, without decoding the whole statement. */
+  private classifyQuery(buf: Buffer, bodyStart: number, bodyEnd: number): QueryKind {
+    if (bodyEnd - bodyStart < 13) throw new DecodeError('Query: body too short');
+    const ph = this.format?.postHeaderLengths[EventType.QUERY - 1] || 13;
+    const dbLen = buf[bodyStart + 8]!;
+    const statusLen = buf.readUInt16LE(bodyStart + 11);
+    const sqlStart = bodyStart + ph + statusLen + dbLen + 1;
+    if (sqlStart > bodyEnd) throw new DecodeError(`Query (status variables and database): needs ${sqlStart - bodyStart} bytes, event body has ${bodyEnd - bodyStart}`);
+    return classifySql(buf.toString('latin1', sqlStart, Math.min(bodyEnd, sqlStart + 32)));
   }
 
   private trackRelay(event: BinlogEvent): void {
@@ -450,38 +479,25 @@ export class BinlogParser {
     event.masterEnd = end;
   }
 
-  private trackTransaction(event: BinlogEvent): void {
+  private trackTransaction(event: BinlogEvent, queryKind: QueryKind | undefined, mariadbStandalone: boolean | undefined): void {
     const type = event.type;
     if (isControlEvent(type)) return;
-    const info = event.info;
-    if (info?.kind === 'gtid') {
+    if (type === EventType.GTID || type === EventType.ANONYMOUS_GTID || type === EventType.GTID_TAGGED || type === EventType.MARIADB_GTID) {
       // A new group starts here; an open one before it was abandoned (e.g. an IO thread reconnect).
+      // A MariaDB GTID implies BEGIN unless it is standalone (a DDL); MySQL's is followed by BEGIN or a DDL.
       this.trxStart = event.position;
-      this.inTrx = info.flavor === 'mariadb' ? !info.standalone : false;
-      event.transactionStart = event.position;
-      return;
-    }
-    if (type === EventType.GTID_TAGGED) {
-      this.trxStart = event.position;
-      this.inTrx = false;
+      this.inTrx = type === EventType.MARIADB_GTID ? mariadbStandalone === false : false;
       event.transactionStart = event.position;
       return;
     }
     if (this.trxStart === undefined) this.trxStart = event.position;
     event.transactionStart = this.trxStart;
     let ends = false;
-    if (info?.kind === 'query') {
-      if (info.compressed) ends = !this.inTrx;
-      else if (BEGIN_RE.test(info.sql)) this.inTrx = true;
-      else if (END_RE.test(info.sql)) ends = true;
-      else if (XA_END_RE.test(info.sql)) this.inTrx = true;
+    if (queryKind !== undefined) {
+      if (queryKind === 'begin' || queryKind === 'xa-end') this.inTrx = true;
+      else if (queryKind === 'end') ends = true;
       else if (!this.inTrx) ends = true;
-    } else if (
-      type === EventType.XID ||
-      type === EventType.XA_PREPARE ||
-      type === EventType.TRANSACTION_PAYLOAD ||
-      type === EventType.INCIDENT
-    ) {
+    } else if (type === EventType.XID || type === EventType.XA_PREPARE || type === EventType.TRANSACTION_PAYLOAD || type === EventType.INCIDENT) {
       ends = true;
     }
     if (ends) {
@@ -490,6 +506,15 @@ export class BinlogParser {
       this.inTrx = false;
     }
   }
+}
+
+type QueryKind = 'begin' | 'end' | 'xa-end' | 'other' | 'compressed';
+
+function classifySql(sql: string): QueryKind {
+  if (BEGIN_RE.test(sql)) return 'begin';
+  if (END_RE.test(sql)) return 'end';
+  if (XA_END_RE.test(sql)) return 'xa-end';
+  return 'other';
 }
 
 const FALLBACK_FORMAT: FormatDescription = {
