@@ -228,7 +228,9 @@ export class BinlogParser {
     } else if (this.pending) {
       summary.truncated = { position: this.pending.position, have: this.pending.got, need: this.pending.size };
     } else if (this.headerHave > 0) {
-      summary.truncated = { position: this.pos, have: this.headerHave, need: HEADER_LENGTH };
+      // Once the size field is in, say how big the cut event was meant to be.
+      const need = this.headerHave >= 13 ? this.headerBuf.readUInt32LE(9) : HEADER_LENGTH;
+      summary.truncated = { position: this.pos, have: this.headerHave, need };
     }
     if (this.trxStart !== undefined) summary.openTransactionStart = this.trxStart;
     return summary;

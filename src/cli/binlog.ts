@@ -2,7 +2,7 @@
 // own tools). `events` lists events far faster than mysqlbinlog; `find` maps a master
 // coordinate into a slave's relay logs (src/cli/binlog-find.ts).
 import { basename } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { sortLogFiles, readFormatDescription } from '../binlog/files.js';
 import { eventTypeName } from '../binlog/event-types.js';
 import type { BinlogEvent, ParseSummary } from '../binlog/parser.js';
@@ -23,7 +23,7 @@ export interface BinlogEventsOptions {
 }
 
 function parseOffset(value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new Error(`expected a byte offset, got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`expected a byte offset, got "${value}"`);
   return Number(value);
 }
 

@@ -3,7 +3,7 @@
 // every server over MySQL, the master's binlogs over SSH, and the hook scripts on this host.
 import { lookup } from 'node:dns/promises';
 import { dirname, join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { ServerConfig } from '../config/types.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
@@ -39,7 +39,7 @@ async function resolveAll(hostname: string): Promise<string[]> {
 
 function parsePositiveInt(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new Error(`expected a whole number of seconds, got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a whole number of seconds, got "${value}"`);
   return n;
 }
 
