@@ -7,7 +7,7 @@ import { sortLogFiles, readFormatDescription } from '../binlog/files.js';
 import { eventTypeName } from '../binlog/event-types.js';
 import type { BinlogEvent, ParseSummary } from '../binlog/parser.js';
 import { BinlogCorruptError } from '../binlog/parser.js';
-import { localSource, readEventBatches } from '../binlog/reader.js';
+import { readEventBatches, reusedBufferSource } from '../binlog/reader.js';
 import type { EventInfo } from '../binlog/decode.js';
 import { registerBinlogFind } from './binlog-find.js';
 import { CommandExit } from './common.js';
@@ -139,10 +139,10 @@ export async function runBinlogEvents(opts: BinlogEventsOptions, out: NodeJS.Wri
       if (start !== undefined && start > 4) {
         const fde = await readFormatDescription(file);
         if (start < fde.end) throw new Error(`--start-position ${start} is inside the Format_description event (it ends at ${fde.end})`);
-        source = localSource(file, start);
+        source = reusedBufferSource(file, start);
         parserOpts = { file: basename(file), startPosition: start, format: fde.format, verifyChecksums: opts.verifyChecksum, decode: !opts.summary };
       } else {
-        source = localSource(file);
+        source = reusedBufferSource(file);
         parserOpts = { file: basename(file), verifyChecksums: opts.verifyChecksum, decode: !opts.summary };
       }
       const it = readEventBatches(source, parserOpts);

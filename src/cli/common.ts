@@ -5,7 +5,7 @@ import { loadConfig } from '../config/index.js';
 import { ConfigError, type AppConfig, type LoadedConfig } from '../config/types.js';
 import { Code } from '../report/codes.js';
 import { Reporter } from '../report/reporter.js';
-import { SshPool } from '../ssh/client.js';
+import type { SshPool } from '../ssh/client.js';
 import { ExitCode } from './exit-codes.js';
 
 export const DEFAULT_GLOBAL_CONF = '/etc/masterha_default.cnf';
@@ -62,6 +62,8 @@ export async function runWithSsh<O extends CommonOptions>(
   run: (opts: O, reporter: Reporter, ssh: SshPool) => Promise<number>,
 ): Promise<void> {
   const reporter = new Reporter({ json: opts.json, color: colorChoice(opts) });
+  // ssh2 is loaded only by commands that use it: `ha binlog …` and --help start faster and smaller.
+  const { SshPool } = await import('../ssh/client.js');
   const ssh = new SshPool();
   try {
     const code = await run(opts, reporter, ssh);

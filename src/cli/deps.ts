@@ -1,6 +1,5 @@
 // Production implementations of what commands need from the outside world; tests inject others.
 import type { ServerConfig } from '../config/types.js';
-import { connect } from '../mysql/connection.js';
 import type { SqlRunner } from '../mysql/types.js';
 
 export interface ServerSession extends SqlRunner {
@@ -10,7 +9,9 @@ export interface ServerSession extends SqlRunner {
 export const MYSQL_CONNECT_TIMEOUT_MS = 5_000;
 
 /** A MySQL session to a configured server as the admin user (user/password of the config). */
-export function openServer(server: ServerConfig): Promise<ServerSession> {
+export async function openServer(server: ServerConfig): Promise<ServerSession> {
+  // mysql2 is loaded on first use, not by every command.
+  const { connect } = await import('../mysql/connection.js');
   return connect({
     host: server.ip,
     port: server.port,
