@@ -1,0 +1,53 @@
+// Running a hook script: no shell (the value is split into words, then MHA's arguments are
+// appended as separate words), a deadline, the output kept for the log, and the exit code
+// returned for the caller to judge with MHA's rules (0 ok, 10 "go on", anything else fails).
+import { execa } from 'execa';
+import { splitWords } from '../config/ssh-options.js';
+
+export interface HookResult {
+  parameter: string;
+  /** What was run, for the log: program and arguments (never a password). */
+  commandLine: string;
+  exitCode: number | null;
+  signal?: string;
+  timedOut: boolean;
+  durationMs: number;
+  /** stdout and stderr interleaved, at most 64 KiB. */
+  output: string;
+  /** The script could not be started at all (not found, not executable). */
+  spawnError?: string;
+}
+
+export interface HookOptions {
+  timeoutMs: number;
+  /** Extra environment (passwords go here, never in argv). */
+  env?: Record<string, string>;
+}
+
+const OUTPUT_LIMIT = 64 * 1024;
+
+export async function runHook(parameter: string, value: string, args: string[], opts: HookOptions): Promise<HookResult> {
+  const [program, ...preArgs] = splitWords(value);
+  if (!program) throw new Error(`${parameter} is empty`);
+  const argv = [...preArgs, ...args];
+  const started = Date.now();
+  const r = await execa(program, argv, {
+    reject: false,
+    all: true,
+    timeout: opts.timeoutMs,
+    env: opts.env,
+    stdin: 'ignore',
+    maxBuffer: OUTPUT_LIMIT,
+  });
+  const all = typeof r.all === 'string' ? r.all : '';
+  return {
+    parameter,
+    commandLine: [program, ...argv].join(' '),
+    exitCode: typeof r.exitCode === 'number' ? r.exitCode : null,
+    signal: r.signal ?? undefined,
+    timedOut: r.timedOut === true,
+    durationMs: Date.now() - started,
+    output: all.length > OUTPUT_LIMIT ? `${all.slice(0, OUTPUT_LIMIT)}…` : all,
+    spawnError: typeof r.exitCode !== 'number' && !r.timedOut && !r.signal ? (r.cause instanceof Error ? r.cause.message : r.shortMessage) : undefined,
+  };
+}
