@@ -7,6 +7,7 @@ import { registerCheckSsh } from './check-ssh.js';
 import { CommandExit } from './common.js';
 import { ExitCode } from './exit-codes.js';
 import { registerNotYet } from './not-yet.js';
+import { registerStatus } from './status.js';
 
 export function buildProgram(): Command {
   const program = new Command('ha')
@@ -29,6 +30,7 @@ Exit codes: 0 ok, 1 check or operation failed, 2 usage error or not implemented,
   registerCheckSsh(program);
   registerCheckRepl(program);
   registerNotYet(program);
+  registerStatus(program);
   registerBinlog(program);
   return program;
 }
