@@ -133,6 +133,8 @@ export class BinlogParser {
   private safeEnd: number;
   private trxStart: number | undefined;
   private inTrx = false;
+  /** The open transaction began with a BEGIN (no GTID event before it). */
+  private openedByBegin = false;
   private masterFile: string | undefined;
   private masterEnd: number | undefined;
   private isRelay = false;
@@ -488,11 +490,18 @@ export class BinlogParser {
       // A new group starts here; an open one before it was abandoned (e.g. an IO thread reconnect).
       // A MariaDB GTID implies BEGIN unless it is standalone (a DDL); MySQL's is followed by BEGIN or a DDL.
       this.trxStart = event.position;
+      this.openedByBegin = false;
       this.inTrx = type === EventType.MARIADB_GTID ? mariadbStandalone === false : false;
       event.transactionStart = event.position;
       return;
     }
-    if (this.trxStart === undefined) this.trxStart = event.position;
+    // A BEGIN while a BEGIN-opened transaction is still open: that one was abandoned (a master
+    // that crashed and restarted, without GTIDs); the new transaction starts here.
+    if (queryKind === 'begin' && this.inTrx && this.openedByBegin) this.trxStart = undefined;
+    if (this.trxStart === undefined) {
+      this.trxStart = event.position;
+      this.openedByBegin = queryKind === 'begin';
+    }
     event.transactionStart = this.trxStart;
     let ends = false;
     if (queryKind !== undefined) {

@@ -36,6 +36,11 @@ Exit codes: 0 ok, 1 check or operation failed, 2 usage error or not implemented,
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `ha binlog events … | head`: a closed pipe ends the output, it is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

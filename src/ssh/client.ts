@@ -246,7 +246,17 @@ export class SshConnection {
         }, timeoutMs);
         channel.stderr.on('data', (c: Buffer) => stderr.push(c));
         channel.pipe(stream, { end: false });
+        let finished = false;
+        // A reader that stops early (it found what it needed) destroys the stream: close the
+        // remote command too, and drop the deadline, or both would linger until the timeout.
+        stream.once('close', () => {
+          if (finished) return;
+          clearTimeout(timer);
+          channel.close();
+          resolve();
+        });
         channel.on('close', (code: number | null) => {
+          finished = true;
           clearTimeout(timer);
           if (code === 0) {
             stream.end();
