@@ -38,23 +38,36 @@ export function localSource(path: string, start = 0, end?: number): Readable {
 }
 
 /**
- * A local file read into ONE reused buffer: each chunk is overwritten by the next read, so this is
- * only for consumers that keep nothing of a chunk once they have passed it on — as the parser
- * does (it copies what it keeps). Reading this way keeps a scan's memory flat and avoids a fresh
- * 1 MiB allocation per chunk, which is most of what a plain read stream costs the GC.
+ * A local file read into two reused buffers, one read always in flight: while the consumer parses
+ * one buffer, the next is being filled. A buffer is overwritten two chunks later, so this is only
+ * for consumers that keep nothing of a chunk once they have asked for the next — as the parser
+ * does (it copies what it keeps). Memory stays flat and no 1 MiB buffer is allocated per chunk,
+ * which is most of what a plain read stream costs the GC.
  */
 export async function* reusedBufferSource(path: string, start = 0, end?: number, chunkSize = 256 * 1024): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(chunkSize);
+    const bufs = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
     let pos = start;
-    for (;;) {
+    let which = 0;
+    const readNext = (): Promise<Buffer> | undefined => {
       const want = end === undefined ? chunkSize : Math.min(chunkSize, end - pos);
-      if (want <= 0) return;
-      const { bytesRead } = await fh.read(buf, 0, want, pos);
-      if (bytesRead === 0) return;
-      pos += bytesRead;
-      yield buf.subarray(0, bytesRead);
+      if (want <= 0) return undefined;
+      const buf = bufs[which]!;
+      which ^= 1;
+      const at = pos;
+      pos += want;
+      return fh.read(buf, 0, want, at).then(({ bytesRead }) => {
+        if (bytesRead < want) pos = Number.POSITIVE_INFINITY; // end of file: stop reading ahead
+        return buf.subarray(0, bytesRead);
+      });
+    };
+    let pending = readNext();
+    while (pending) {
+      const chunk = await pending;
+      if (chunk.length === 0) return;
+      pending = end === undefined && pos === Number.POSITIVE_INFINITY ? undefined : readNext();
+      yield chunk;
     }
   } finally {
     await fh.close();
