@@ -1,0 +1,1053 @@
+// Relay-log position mapping: where, in a slave's relay logs, does the first master event after a
+// master coordinate (file F, position P) start? A failover without GTID needs it to give a lagging
+// slave what it has not received: the lagging slave's (Master_Log_File, Read_Master_Log_Pos) is
+// mapped into the latest slave's relay logs, and the diff starts there.
+//
+// What the relay logs hold, and how it is read (MariaDB 10.x and MySQL 5.x–8.x alike):
+//   - The slave's own events (its FDE, MySQL's Previous_gtids, the Rotate to the next relay file,
+//     Stop) carry LOG_EVENT_RELAY_LOG_F (older servers: the slave's server_id); they are skipped.
+//   - Master events are copied verbatim: end_log_pos is the event's END in the master's binlog, so
+//     its master START is end_log_pos - size. (Not "the previous event's end": events the IO thread
+//     or the master leaves out — an unrequested Annotate_rows, ignored server ids — leave gaps, and
+//     end - size stays right across them.)
+//   - An artificial Rotate (LOG_EVENT_ARTIFICIAL_F, end_log_pos 0) starts a "segment": the dump
+//     thread sends one at every (re)connect and at every new master binlog. File/position
+//     replication resumes exactly at the read position (even inside a transaction); MySQL GTID
+//     auto-positioning goes back to the start of a partly received transaction and sends it again
+//     (the earlier partial copy is dead: a data event BEHIND the stream's position supersedes
+//     everything from it on); MariaDB GTID resends the file's header events, then skips what it
+//     already has and writes a Rotate of its own (master's server_id, no flags, same file name) to
+//     the read position.
+//   - The master's real Rotate (end_log_pos != 0, a new file name) ends its binlog; its FDE with
+//     end_log_pos != 0 is the master's own event at position 4.
+//   - The IO thread rotates its relay log before writing any Rotate it receives, so the master file
+//     changes only at the head of a relay file. A relay file rotated by size (or FLUSH RELAY LOGS)
+//     starts with no Rotate at all and continues the previous file — even inside a transaction.
+//
+// Decisions (what the answer means):
+//   - The answer is the first master event whose master START is at or after P — data or control
+//     (the master's FDE at 4, its Rotate at the end of a binlog) — in the copy the SQL thread uses
+//     (the complete copy of a re-sent transaction, never the dead partial one).
+//   - P inside a transaction (the lagging slave's IO thread stopped in it): the answer is still the
+//     event that starts at P, so that the lagging slave's own relay-log tail plus this diff make
+//     the whole transaction (what MHA applies); `transactionStart` also names the transaction's
+//     first event, for a failover that drops the lagging slave's partial copy and applies the
+//     transaction whole from here. Both are returned; the caller chooses.
+//   - exactBoundary: P is where the answer starts (or the end of the binlog the master rotated
+//     away from) and nothing is missing from there to the next transaction. Otherwise the master
+//     bytes missing are reported (`gap`), and when nothing of the master's data comes before the
+//     answer, the result is `older`: what P needs was purged (or never fetched).
+//   - P inside an event is `not-boundary`; P at the end of everything received is `at-end` (with
+//     the open transaction if the IO thread stopped inside one); past it, `newer`.
+//
+// How the mapper stays cheap on gigabytes of relay logs: it reads only the first few KiB of every
+// relay file (one round trip over SSH) to learn which master file and position each one starts
+// at, then streams only the file(s) that can contain the coordinate, stopping at the event found.
+// It reads back one more file only when that event is inside a transaction that started earlier.
+// Events are decoded (not just classified) because transactions are tracked across relay files,
+// which the parser, one file at a time, cannot do: a relay log rotated by size can start in the
+// middle of a transaction.
+import { open, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { SshConnection } from '../ssh/client.js';
+import { shellQuote } from '../ssh/quote.js';
+import { compareBinlogFiles, parseBinlogName } from './coordinates.js';
+import type { FormatDescription } from './decode.js';
+import { EventType, LOG_EVENT_ARTIFICIAL_F, LOG_EVENT_RELAY_LOG_F, eventTypeName, isControlEvent } from './event-types.js';
+import { BinlogCorruptError, BinlogParser, type BinlogEvent } from './parser.js';
+
+// ---------------------------------------------------------------------------------------------
+// Sources: local files or a host over SSH
+
+/** Where relay logs are read from. Paths are the host's own. */
+export interface RelayLogSource {
+  /** For messages: "local" or the SSH host. */
+  readonly label: string;
+  /** Size of a file in bytes. */
+  size(file: string): Promise<number>;
+  /** Bytes [start, end) of a file (to its end when end is omitted), in chunks. Stopping early is cheap. */
+  read(file: string, start: number, end?: number): AsyncIterable<Buffer>;
+  /** Optional: size and first `headBytes` bytes of many files in one round trip (size -1: missing). */
+  probe?(files: string[], headBytes: number): Promise<{ size: number; head: Buffer }[]>;
+}
+
+/** Relay logs on this machine. */
+export function localRelaySource(): RelayLogSource {
+  return {
+    label: 'local',
+    async size(file) {
+      return (await stat(file)).size;
+    },
+    read(file, start, end) {
+      if (end !== undefined && end <= start) return emptyIterable();
+      return createReadStream(file, { start, end: end === undefined ? undefined : end - 1, highWaterMark: 1 << 20 }) as Readable & AsyncIterable<Buffer>;
+    },
+    async probe(files, headBytes) {
+      return Promise.all(
+        files.map(async (file) => {
+          let fh;
+          try {
+            fh = await open(file, 'r');
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { size: -1, head: Buffer.alloc(0) };
+            throw err;
+          }
+          try {
+            const size = (await fh.stat()).size;
+            const head = Buffer.alloc(Math.min(size, headBytes));
+            const { bytesRead } = await fh.read(head, 0, head.length, 0);
+            return { size, head: head.subarray(0, bytesRead) };
+          } finally {
+            await fh.close();
+          }
+        }),
+      );
+    },
+  };
+}
+
+export interface SshRelaySourceOptions {
+  /** Deadline of each remote command (default 10 min: a chunk of a big file on a slow link). */
+  timeoutMs?: number;
+  /** Largest byte range asked for in one command (default 16 MiB); ranges start at 1 MiB and double. */
+  maxChunkBytes?: number;
+}
+
+/**
+ * Relay logs on a database host, read over an SSH connection: sizes and heads of all files in one
+ * command, file bodies as byte ranges (tail/head) of growing size, so that stopping at the event
+ * found never costs more than one chunk.
+ */
+export function sshRelaySource(conn: SshConnection, opts: SshRelaySourceOptions = {}): RelayLogSource {
+  const timeoutMs = opts.timeoutMs ?? 600_000;
+  const maxChunk = opts.maxChunkBytes ?? 16 * 1024 * 1024;
+  const label = `${conn.settings.user}@${conn.settings.host}`;
+  return {
+    label,
+    async size(file) {
+      const r = await conn.exec(`wc -c < ${shellQuote(file)}`, { timeoutMs, what: `size of ${file}` });
+      const n = Number(r.stdout.trim());
+      if (r.code !== 0 || !Number.isSafeInteger(n)) throw new Error(`ssh ${label}: cannot read the size of ${file}: ${r.stderr.trim() || `exit ${r.code}`}`);
+      return n;
+    },
+    async *read(file, start, end) {
+      let pos = start;
+      let chunk = Math.min(1 << 20, maxChunk);
+      for (;;) {
+        const want = end === undefined ? chunk : Math.min(chunk, end - pos);
+        if (want <= 0) return;
+        const { stream, done } = conn.readRange(file, pos, want, timeoutMs);
+        let got = 0;
+        let finished = false;
+        try {
+          for await (const c of stream as AsyncIterable<Buffer>) {
+            got += c.length;
+            yield c;
+          }
+          finished = true;
+        } finally {
+          // The caller stopped early: let the rest of this range drain into nothing rather than
+          // leave the remote command blocked on a full channel until its deadline.
+          if (!finished) stream.resume();
+        }
+        await done;
+        pos += got;
+        if (got < want) return; // end of file
+        chunk = Math.min(chunk * 2, maxChunk);
+      }
+    },
+    async probe(files, headBytes) {
+      const out: { size: number; head: Buffer }[] = [];
+      // A few hundred files per command keeps the command line and the output bounded.
+      for (let i = 0; i < files.length; i += 400) {
+        const batch = files.slice(i, i + 400);
+        const cmd =
+          `for f in ${batch.map(shellQuote).join(' ')}; do ` +
+          `if [ -r "$f" ] && s=$(wc -c < "$f" 2>/dev/null); then printf '%s ' "$s"; head -c ${headBytes} -- "$f" | base64 | tr -d '\\n'; echo; ` +
+          `else echo -1; fi; done`;
+        const r = await conn.exec(cmd, { timeoutMs, what: `reading the heads of ${batch.length} relay logs`, maxOutputBytes: 64 * 1024 * 1024 });
+        const lines = r.stdout.split('\n').filter((l) => l !== '');
+        if (r.code !== 0 || lines.length !== batch.length) {
+          throw new Error(`ssh ${label}: reading the heads of the relay logs failed (exit ${r.code}, ${lines.length} of ${batch.length} answers): ${r.stderr.trim()}`);
+        }
+        for (const line of lines) {
+          const sp = line.indexOf(' ');
+          const size = Number(sp < 0 ? line : line.slice(0, sp));
+          out.push({ size: Number.isSafeInteger(size) ? size : -1, head: sp < 0 ? Buffer.alloc(0) : Buffer.from(line.slice(sp + 1), 'base64') });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+async function* emptyIterable(): AsyncGenerator<Buffer> {
+  /* nothing */
+}
+
+async function readAll(source: RelayLogSource, file: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of source.read(file, 0)) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The relay-log index
+
+/**
+ * Where an index entry points. The server writes the path it opened: absolute when relay_log is
+ * absolute, otherwise relative to its datadir ("./relay-bin.000002"). Relative entries resolve
+ * against `datadir` when given, else (like src/ssh/probe.ts) to the file of that name beside the
+ * index, where relay logs live unless relay_log_index was moved apart from relay_log.
+ */
+export function resolveIndexEntry(indexPath: string, entry: string, datadir?: string): string {
+  if (posix.isAbsolute(entry)) return posix.normalize(entry);
+  if (datadir) return posix.normalize(posix.join(datadir, entry));
+  return posix.join(posix.dirname(indexPath), posix.basename(entry));
+}
+
+/** The relay logs an index lists, oldest first, as paths on the source's host. */
+export async function readRelayLogIndex(source: RelayLogSource, indexPath: string, opts: { datadir?: string } = {}): Promise<string[]> {
+  const text = (await readAll(source, indexPath)).toString('utf8');
+  const files = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .map((l) => resolveIndexEntry(indexPath, l, opts.datadir));
+  if (files.length === 0) throw new RelayMapError(`${indexPath} lists no relay log`);
+  return files;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+export interface MasterCoordinate {
+  file: string;
+  position: number;
+}
+
+/** An event's place in the relay logs and in the master's binlog. */
+export interface RelayLocation {
+  relayFile: string;
+  offset: number;
+  masterFile: string;
+  /** Where the event starts in the master's binlog. */
+  masterPosition: number;
+}
+
+export interface RelayEventRef extends RelayLocation {
+  type: string;
+  typeCode: number;
+  size: number;
+  /** Where the event ends in the master's binlog. */
+  masterEnd: number;
+}
+
+/** What a parser needs to start reading the relay file at `startPosition` (ParserOptions). */
+export interface ResumeState {
+  startPosition: number;
+  format: FormatDescription;
+  masterFile: string;
+  masterEnd: number;
+  ownServerId?: number;
+}
+
+export interface RelayMapStats {
+  /** Relay files in the set. */
+  files: number;
+  /** Relay files read past their head. */
+  filesScanned: number;
+  /** Bytes read, heads included. */
+  bytesRead: number;
+  durationMs: number;
+}
+
+interface ResultCommon {
+  stats: RelayMapStats;
+  /** Things worth knowing that do not change the answer (e.g. the slave's read position disagrees). */
+  notes: string[];
+}
+
+/** The first event after the coordinate: where a diff of these relay logs starts. */
+export interface RelayFound extends ResultCommon {
+  kind: 'found';
+  relayFile: string;
+  offset: number;
+  masterFile: string;
+  /** Where that event starts in the master's binlog. */
+  masterPosition: number;
+  /** The coordinate is exactly where that event starts (or the end of the binlog before it). */
+  exactBoundary: boolean;
+  event: RelayEventRef;
+  /**
+   * The coordinate is inside a transaction (the lagging slave's IO thread stopped in its middle):
+   * `offset` is the event after it; `transactionStart` is the transaction's first event.
+   */
+  insideTransaction: boolean;
+  /** Undefined when the transaction started in a relay log no longer kept. */
+  transactionStart?: RelayLocation;
+  /** Not an exact boundary: master bytes from `from` to `to` (which hold the coordinate) are not in these relay logs. */
+  gap?: { from: MasterCoordinate; to: MasterCoordinate };
+  /** Parser options to read the relay file from `offset`. */
+  resume: ResumeState;
+}
+
+/** The coordinate is the end of everything this slave received: nothing to apply. */
+export interface RelayAtEnd extends ResultCommon {
+  kind: 'at-end';
+  relayFile: string;
+  /** End of the last complete event in the last relay log. */
+  offset: number;
+  masterFile: string;
+  masterPosition: number;
+  exactBoundary: boolean;
+  /** The relay logs end inside a transaction that starts here (the IO thread stopped in it). */
+  openTransaction?: RelayLocation;
+}
+
+/** The coordinate is before the oldest event the relay logs still have (purged, or never fetched). */
+export interface RelayOlder extends ResultCommon {
+  kind: 'older';
+  oldest: RelayLocation;
+}
+
+/** The coordinate is beyond what this slave received. */
+export interface RelayNewer extends ResultCommon {
+  kind: 'newer';
+  received: MasterCoordinate;
+  relayFile: string;
+  offset: number;
+}
+
+/** The coordinate falls inside an event. */
+export interface RelayNotBoundary extends ResultCommon {
+  kind: 'not-boundary';
+  event: RelayEventRef;
+}
+
+export type RelayMapResult = RelayFound | RelayAtEnd | RelayOlder | RelayNewer | RelayNotBoundary;
+
+export class RelayMapError extends Error {
+  override name = 'RelayMapError';
+}
+
+export interface RelayMapOptions {
+  /**
+   * This slave's own IO-thread position (Master_Log_File, Read_Master_Log_Pos). Used to name the
+   * master binlog of relay logs that do not say it (no Rotate anywhere in them: written after
+   * FLUSH RELAY LOGS or a size rotation whose predecessors were purged).
+   */
+  readPosition?: MasterCoordinate;
+  /** Read every relay log from the oldest (slow; for checking the fast path). */
+  scanAll?: boolean;
+  /** Check CRC32 checksums of the events read (default true). */
+  verifyChecksums?: boolean;
+  /** Bytes read from the head of each relay log (default 4096; more is read when needed). */
+  headBytes?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The relay stream: the master events a sequence of relay-log events stands for
+
+type Coord = { file: string | undefined; position: number };
+
+/** A master event as the relay logs hold it. */
+interface MasterEv {
+  fileIndex: number;
+  offset: number;
+  size: number;
+  type: number;
+  masterFile: string | undefined;
+  start: number;
+  end: number;
+  kind: 'data' | 'control';
+  /** Real master Rotate: where the master went on. */
+  rotateTo?: { file: string; position: number };
+  /** Starts exactly where the previous master event read ended (undefined: nothing read before it). */
+  contiguous?: boolean;
+  /** Data events: the first event of its transaction. */
+  startsGroup: boolean;
+  /** Data events: inside a transaction that started before it. */
+  inside: boolean;
+  /** A BEGIN query: it starts the transaction unless a GTID event came just before it. */
+  isBegin?: boolean;
+  /** The transaction's first event, when known. */
+  groupStart?: MasterEv;
+  /** Format in force (for resuming a parser here). */
+  format?: FormatDescription;
+  ownServerId?: number;
+}
+
+type Step =
+  | { kind: 'event'; ev: MasterEv; superseded?: Coord }
+  | { kind: 'skip' };
+
+const TWO32 = 2 ** 32;
+const BEGIN_RE = /^\s*(BEGIN|START\s+TRANSACTION|XA\s+(START|BEGIN))\b/i;
+const END_RE = /^\s*(COMMIT|ROLLBACK|XA\s+(COMMIT|ROLLBACK|PREPARE))\b/i;
+const XA_END_RE = /^\s*XA\s+END\b/i;
+
+function isGtidEvent(type: number): boolean {
+  return type === EventType.GTID || type === EventType.ANONYMOUS_GTID || type === EventType.GTID_TAGGED || type === EventType.MARIADB_GTID;
+}
+
+/**
+ * Reads relay-log events in order and says which master event each stands for. State crosses
+ * relay files (a file rotated by size continues the previous one).
+ */
+class RelayStream {
+  masterFile: string | undefined;
+  /** Master position the stream has reached (end of the last event, or where a marker moved it). */
+  cursor: number | undefined;
+  private hint = 0;
+  /**
+   * Where the master events read so far end: the next event is contiguous if it starts here.
+   * Unlike `cursor`, only events and the IO thread's record of events it ignored move it.
+   */
+  private flowEnd: Coord | undefined;
+  /** flowEnd when the last transaction (or a control event outside one) ended. */
+  private lastBoundary: Coord | undefined;
+  private inHeader = false;
+  private headerCounts: boolean | undefined;
+  private segmentJustStarted = false;
+  private group: 'closed' | 'open' | 'unknown';
+  private groupStart: MasterEv | undefined;
+  private inTrx = false;
+  private ownServerId: number | undefined;
+  private format: FormatDescription | undefined;
+  private fileIndex = -1;
+
+  /** `masterFile`: the binlog in force where reading starts, when known; `hint`: a position near it. */
+  constructor(start: { masterFile?: string; hint?: number }) {
+    this.masterFile = start.masterFile;
+    this.hint = start.hint ?? 0;
+    // Reading may start inside a transaction (a relay log rotated by size continues one).
+    this.group = 'unknown';
+  }
+
+  beginFile(index: number): void {
+    this.fileIndex = index;
+    this.ownServerId = undefined;
+  }
+
+  get groupState(): { state: 'closed' | 'open' | 'unknown'; start?: MasterEv } {
+    return { state: this.group, start: this.groupStart };
+  }
+
+  /** The full 64-bit master position of a 32-bit end_log_pos, nearest the stream's position. */
+  private full(logPos: number): number {
+    const base = this.cursor ?? this.hint;
+    let end = Math.floor(base / TWO32) * TWO32 + logPos;
+    if (end < base - TWO32 / 2) end += TWO32;
+    return end;
+  }
+
+  process(e: BinlogEvent): Step {
+    if (e.type === EventType.FORMAT_DESCRIPTION && e.info?.kind === 'format') {
+      this.format = e.info.format;
+      if (this.ownServerId === undefined) {
+        this.ownServerId = e.serverId;
+        return { kind: 'skip' };
+      }
+    }
+    const artificial = (e.flags & LOG_EVENT_ARTIFICIAL_F) !== 0;
+    const own = (e.flags & LOG_EVENT_RELAY_LOG_F) !== 0 || (e.serverId === this.ownServerId && !artificial);
+    if (own) return { kind: 'skip' };
+    const afterSegmentStart = this.segmentJustStarted;
+    this.segmentJustStarted = false;
+
+    if (e.type === EventType.ROTATE && e.info?.kind === 'rotate') {
+      const r = e.info;
+      if (artificial) {
+        // A (re)connect or a new master binlog: a new segment. A GTID connect names position 4
+        // of a file already being read: the stream's position stays where it was.
+        if (r.nextFile !== this.masterFile || this.cursor === undefined) this.cursor = r.position;
+        else this.cursor = Math.max(this.cursor, r.position);
+        this.masterFile = r.nextFile;
+        this.hint = this.cursor;
+        this.inHeader = true;
+        this.headerCounts = undefined;
+        this.segmentJustStarted = true;
+        return { kind: 'skip' };
+      }
+      if (e.logPos === 0 || r.nextFile === this.masterFile) {
+        // A position marker in the same file: MySQL's record of events its IO thread ignored
+        // (server_id 0, end_log_pos 0), or MariaDB's Rotate after skipping events it already had
+        // on a GTID reconnect. Only the first says nothing is missing before its position.
+        if (e.logPos === 0 && this.flowEnd?.file === r.nextFile && this.flowEnd.position <= r.position) this.flowEnd = { file: r.nextFile, position: r.position };
+        this.masterFile = r.nextFile;
+        this.cursor = r.position;
+        this.hint = r.position;
+        return { kind: 'skip' };
+      }
+      // The master's own Rotate: the last event of its binlog.
+      const end = this.full(e.logPos);
+      const ev = this.master(e, 'control', end);
+      ev.rotateTo = { file: r.nextFile, position: r.position };
+      this.flowEnd = { file: r.nextFile, position: r.position };
+      this.masterFile = r.nextFile;
+      this.cursor = r.position;
+      this.hint = r.position;
+      this.inHeader = false;
+      // A transaction never spans binlogs.
+      this.closeGroup();
+      this.lastBoundary = this.flowEnd;
+      return { kind: 'event', ev };
+    }
+
+    if (e.type === EventType.FORMAT_DESCRIPTION) {
+      if (e.logPos !== 0 && !artificial) {
+        // The master's own FDE, at position 4 of its binlog.
+        if (this.inHeader) this.headerCounts = true;
+        const end = this.full(e.logPos);
+        if (this.cursor !== undefined && end - e.size < this.cursor) return { kind: 'skip' }; // received before
+        // A new binlog (the master restarted): whatever transaction was open is rolled back.
+        this.closeGroup();
+        const ev = this.master(e, 'control', end);
+        this.cursor = end;
+        this.lastBoundary = this.flowEnd;
+        return { kind: 'event', ev };
+      }
+      // A description only. After a file/position connect mid-file (no flags) what follows is the
+      // stream itself; after a MariaDB GTID connect (artificial) the master first re-sends the
+      // file's header events, which are not. (A relay log rotated by size starts with one too,
+      // artificial, but not right after a segment's Rotate.)
+      if (afterSegmentStart) this.headerCounts = !artificial;
+      return { kind: 'skip' };
+    }
+
+    if (artificial) {
+      // MariaDB's fake Gtid_list on a GTID connect: its end_log_pos is where the stream resumes.
+      if (e.logPos !== 0) {
+        const at = this.full(e.logPos);
+        this.cursor = this.cursor === undefined ? at : Math.max(this.cursor, at);
+      }
+      return { kind: 'skip' };
+    }
+    if (e.logPos === 0) return { kind: 'skip' };
+
+    const end = this.full(e.logPos);
+    const start = end - e.size;
+    if (isControlEvent(e.type)) {
+      // Header events re-sent after a GTID connect (no real FDE before them) are not the stream.
+      if (this.inHeader && this.headerCounts === false) return { kind: 'skip' };
+      if (this.cursor !== undefined && start < this.cursor) return { kind: 'skip' };
+      const ev = this.master(e, 'control', end);
+      this.cursor = end;
+      if (this.group === 'closed') this.lastBoundary = this.flowEnd;
+      return { kind: 'event', ev };
+    }
+
+    let superseded: Coord | undefined;
+    if (this.cursor !== undefined && start < this.cursor) {
+      // Behind the stream: the master re-sends a transaction (GTID auto-positioning after a
+      // reconnect); the partial copy before is dead from here on.
+      superseded = { file: this.masterFile, position: start };
+      // What survives ends where the last complete transaction (or control event) before it ended.
+      const b = this.lastBoundary;
+      this.flowEnd = b && b.file === this.masterFile && b.position <= start ? b : undefined;
+      this.closeGroup();
+    }
+    this.inHeader = false;
+    const ev = this.master(e, 'data', end);
+    this.trackGroup(e, ev);
+    this.cursor = end;
+    if (this.group === 'closed') this.lastBoundary = this.flowEnd;
+    return { kind: 'event', ev, superseded };
+  }
+
+  private master(e: BinlogEvent, kind: 'data' | 'control', end: number): MasterEv {
+    const start = end - e.size;
+    const flow = this.flowEnd;
+    if (kind === 'data' || e.type !== EventType.ROTATE) this.flowEnd = { file: this.masterFile, position: end };
+    return {
+      contiguous: flow === undefined ? undefined : flow.file === this.masterFile && flow.position === start,
+      fileIndex: this.fileIndex,
+      offset: e.position,
+      size: e.size,
+      type: e.type,
+      masterFile: this.masterFile,
+      start,
+      end,
+      kind,
+      startsGroup: false,
+      inside: false,
+      format: this.format,
+      ownServerId: this.ownServerId,
+    };
+  }
+
+  private closeGroup(): void {
+    this.group = 'closed';
+    this.groupStart = undefined;
+    this.inTrx = false;
+  }
+
+  private trackGroup(e: BinlogEvent, ev: MasterEv): void {
+    const info = e.info;
+    const before = this.group;
+    if (isGtidEvent(e.type)) {
+      ev.startsGroup = true;
+      this.group = 'open';
+      this.groupStart = ev;
+      this.inTrx = info?.kind === 'gtid' && info.flavor === 'mariadb' ? !info.standalone : false;
+    } else {
+      ev.isBegin = info?.kind === 'query' && !info.compressed && BEGIN_RE.test(info.sql);
+      if (before === 'closed') {
+        // No GTID before it (old servers): it starts the group.
+        ev.startsGroup = true;
+        this.group = 'open';
+        this.groupStart = ev;
+        this.inTrx = false;
+      } else {
+        ev.inside = true;
+        ev.groupStart = this.group === 'open' ? this.groupStart : undefined;
+      }
+    }
+    if (ev.startsGroup) ev.groupStart = ev;
+    let ends = false;
+    if (info?.kind === 'query') {
+      if (info.compressed) ends = !this.inTrx && this.group !== 'unknown';
+      else if (BEGIN_RE.test(info.sql)) this.inTrx = true;
+      else if (END_RE.test(info.sql)) ends = true;
+      else if (XA_END_RE.test(info.sql)) this.inTrx = true;
+      // A statement outside BEGIN … COMMIT is a transaction by itself — unless the window started
+      // inside a transaction we know nothing about.
+      else if (!this.inTrx && this.group !== 'unknown') ends = true;
+    } else if (e.type === EventType.XID || e.type === EventType.XA_PREPARE || e.type === EventType.TRANSACTION_PAYLOAD || e.type === EventType.INCIDENT) {
+      ends = true;
+    }
+    if (ends) this.closeGroup();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heads: which master file and position each relay file starts at
+
+interface FileHead {
+  index: number;
+  path: string;
+  size: number;
+  /** The head walk reached the end of the file. */
+  complete: boolean;
+  /** Master file named by a Rotate in the head before the first data event. */
+  named?: string;
+  /** How the first Rotate in the head names it (for naming the relay logs before it). */
+  firstRotate?: { kind: 'segment' | 'real' | 'marker'; file: string; position: number };
+  /** First data event: raw end_log_pos and size. */
+  firstData?: { offset: number; logPos: number; size: number };
+  /** No data event before it: the master's own Rotate in the head, where it starts (its file is the one before the Rotate). */
+  rotateStart?: number;
+  /** Master file at the end of a complete file. */
+  endFile?: string;
+  /** Filled by the chain: master file in force at the file's start, and where its data starts. */
+  startFile?: string;
+  start?: Coord;
+}
+
+function walkHead(index: number, path: string, size: number, head: Buffer, verify: boolean): FileHead | 'need-more' {
+  const h: FileHead = { index, path, size, complete: head.length >= size };
+  const parser = new BinlogParser({ file: posix.basename(path), verifyChecksums: verify, decode: true });
+  const events = parser.push(head);
+  const summary = parser.finish();
+  const stream = new RelayStream({});
+  stream.beginFile(index);
+  for (const e of events) {
+    if (e.type === EventType.ROTATE && e.info?.kind === 'rotate' && h.firstRotate === undefined && h.firstData === undefined) {
+      if ((e.flags & LOG_EVENT_RELAY_LOG_F) === 0) {
+        const kind = (e.flags & LOG_EVENT_ARTIFICIAL_F) !== 0 ? 'segment' : e.logPos === 0 ? 'marker' : 'real';
+        h.firstRotate = { kind, file: e.info.nextFile, position: e.info.position };
+      }
+    }
+    const step = stream.process(e);
+    if (h.firstData === undefined) {
+      if (step.kind === 'event' && step.ev.rotateTo && h.rotateStart === undefined) h.rotateStart = step.ev.start;
+      if (step.kind === 'event' && step.ev.kind === 'data') {
+        h.firstData = { offset: e.position, logPos: e.logPos, size: e.size };
+        h.named = stream.masterFile;
+      }
+    }
+  }
+  if (h.firstData === undefined && !h.complete && summary.truncated && summary.truncated.have >= 19) {
+    // The first data event is larger than the head: its header is enough.
+    const at = summary.truncated.position;
+    const hdr = head.subarray(at, at + 19);
+    const type = hdr[4]!;
+    const flags = hdr.readUInt16LE(17);
+    const logPos = hdr.readUInt32LE(13);
+    const evSize = hdr.readUInt32LE(9);
+    const ownish = (flags & LOG_EVENT_RELAY_LOG_F) !== 0;
+    if (type === EventType.ROTATE || type === EventType.FORMAT_DESCRIPTION) return 'need-more';
+    if (!ownish && !isControlEvent(type) && (flags & LOG_EVENT_ARTIFICIAL_F) === 0 && logPos !== 0) {
+      h.firstData = { offset: at, logPos, size: evSize };
+      h.named = stream.masterFile;
+    }
+  }
+  if (h.firstData === undefined && !h.complete) return 'need-more';
+  if (h.firstData === undefined) h.named = stream.masterFile;
+  if (h.complete) h.endFile = stream.masterFile;
+  return h;
+}
+
+/** The binlog before `file` in its series (mysql-bin.000010 → mysql-bin.000009), if there is one. */
+function previousBinlog(file: string): string | undefined {
+  try {
+    const { basename, sequence } = parseBinlogName(file);
+    if (sequence <= 1n) return undefined;
+    const digits = file.length - basename.length - 1;
+    return `${basename}.${String(sequence - 1n).padStart(digits, '0')}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function fullPosition(logPos: number, hint: number): number {
+  let end = Math.floor(hint / TWO32) * TWO32 + logPos;
+  if (end < hint - TWO32 / 2) end += TWO32;
+  return end;
+}
+
+/** Names every relay file's master binlog and start position from the heads. */
+function chainHeads(heads: FileHead[], readPosition: MasterCoordinate | undefined): string[] {
+  const notes: string[] = [];
+  let cur: string | undefined;
+  let hint = 0;
+  for (const h of heads) {
+    h.startFile = cur;
+    const at = h.named ?? cur;
+    if (h.firstData) {
+      if (at !== cur) hint = 0;
+      const end = fullPosition(h.firstData.logPos, hint);
+      h.start = { file: at, position: end - h.firstData.size };
+      hint = end;
+    } else if (h.rotateStart !== undefined) {
+      // A relay log holding only the master's Rotate (the IO thread rotates its relay log on
+      // every Rotate it receives): the Rotate is the last event of the binlog before.
+      h.start = { file: cur, position: h.rotateStart };
+    }
+    // Other relay logs without data (only re-sent header events, a reconnect) say nothing
+    // reliable about where the stream is: they are never where the reading starts.
+    cur = h.complete ? (h.endFile ?? at) : at;
+  }
+  // Relay logs before the first one that names its master file (their predecessors were purged).
+  const firstNamed = heads.findIndex((h) => h.firstRotate !== undefined);
+  let name: string | undefined;
+  if (firstNamed < 0) name = readPosition?.file;
+  else {
+    const r = heads[firstNamed]!.firstRotate!;
+    // A real Rotate is the last event of the binlog before it; a reconnect resumes in its file.
+    name = r.kind === 'real' ? previousBinlog(r.file) : r.file;
+  }
+  if (name !== undefined) {
+    for (const h of heads.slice(0, firstNamed < 0 ? heads.length : firstNamed + 1)) {
+      h.startFile ??= name;
+      if (h.start && h.start.file === undefined) h.start.file = name;
+    }
+  }
+  if (readPosition && cur !== undefined && cur !== readPosition.file && firstNamed >= 0) {
+    notes.push(`the relay logs end in ${cur}, but the slave says it reads ${readPosition.file}`);
+  }
+  return notes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The mapper
+
+function cmpCoord(a: Coord, b: Coord): number {
+  if (a.file === undefined || b.file === undefined) throw new NeedName();
+  let f: number;
+  try {
+    f = compareBinlogFiles(a.file, b.file);
+  } catch {
+    throw new RelayMapError(`${b.file} and ${a.file} are not binlogs of the same series: these relay logs come from another master (or another log_bin name)`);
+  }
+  return f !== 0 ? f : a.position - b.position;
+}
+
+class NeedName extends Error {}
+
+interface ScanOutcome {
+  windowStart: number;
+  /** End of the last complete event of the last relay log. */
+  endOffset: number;
+  c?: MasterEv;
+  /** From the answer to the next data event: done once that event is read; gap if one is missing. */
+  chain?: { done: boolean; gap?: { from: MasterCoordinate; to: MasterCoordinate } };
+  p?: MasterEv;
+  lastE?: MasterEv;
+  dataBeforeC: boolean;
+  endCursor?: Coord;
+  /** The window's first event was the answer and the coordinate is not its start: read one file more before. */
+  needEarlier: boolean;
+  /** Group state when the scan ended (for the relay logs' end). */
+  endGroup?: { state: 'closed' | 'open' | 'unknown'; start?: MasterEv };
+}
+
+/**
+ * Maps a master coordinate into a slave's relay logs (`relayFiles` in index order, as paths the
+ * source can read). See the file comment for the algorithm and docs/binlog.md for the results.
+ */
+export async function mapRelayPosition(
+  source: RelayLogSource,
+  relayFiles: string[],
+  target: MasterCoordinate,
+  opts: RelayMapOptions = {},
+): Promise<RelayMapResult> {
+  const t0 = Date.now();
+  if (relayFiles.length === 0) throw new RelayMapError('no relay log to read');
+  if (!Number.isSafeInteger(target.position) || target.position < 4) throw new RelayMapError(`master position ${target.position} cannot be an event boundary (binlog events start at 4)`);
+  try {
+    parseBinlogName(target.file);
+  } catch (err) {
+    throw new RelayMapError((err as Error).message);
+  }
+  const verify = opts.verifyChecksums ?? true;
+  const stats: RelayMapStats = { files: relayFiles.length, filesScanned: 0, bytesRead: 0, durationMs: 0 };
+
+  // 1. Heads of every relay log, in one round trip.
+  const headBytes = opts.headBytes ?? 4096;
+  const probe = source.probe
+    ? await source.probe(relayFiles, headBytes)
+    : await Promise.all(
+        relayFiles.map(async (f) => {
+          const size = await source.size(f);
+          const parts: Buffer[] = [];
+          for await (const c of source.read(f, 0, Math.min(size, headBytes))) parts.push(c);
+          return { size, head: Buffer.concat(parts) };
+        }),
+      );
+  const heads: FileHead[] = [];
+  for (const [i, file] of relayFiles.entries()) {
+    const pr = probe[i]!;
+    if (pr.size < 0) throw new RelayMapError(`${file} (listed in the relay-log index) is missing on ${source.label}`);
+    stats.bytesRead += pr.head.length;
+    let head = pr.head;
+    let h = walkHead(i, file, pr.size, head, verify);
+    for (let more = headBytes * 8; h === 'need-more'; more *= 8) {
+      // A large first event or a long Previous_gtids: read further, then give up on the head.
+      if (more > 64 * 1024 * 1024) throw new RelayMapError(`${file}: no master event in its first ${more / 8} bytes`);
+      const parts: Buffer[] = [];
+      for await (const c of source.read(file, 0, Math.min(pr.size, more))) parts.push(c);
+      head = Buffer.concat(parts);
+      stats.bytesRead += head.length;
+      h = walkHead(i, file, pr.size, head, verify);
+    }
+    heads.push(h);
+  }
+  const notes = chainHeads(heads, opts.readPosition);
+
+  const dataBefore = (k: number) => heads.slice(0, k).some((h) => h.firstData !== undefined);
+
+  // 2. The file to start reading: the last whose data starts at or before the coordinate.
+  const selectStart = (): number => {
+    let k = 0;
+    for (const h of heads) {
+      if (!h.start) continue;
+      try {
+        if (cmpCoord(h.start, target) <= 0) k = h.index;
+      } catch (err) {
+        if (err instanceof NeedName) continue;
+        throw err;
+      }
+    }
+    return k;
+  };
+
+  /**
+   * Reads relay files from `k` on. With `stopEarly`, stops at the first master event at or after
+   * the coordinate; otherwise reads to the end, following re-sent transactions.
+   */
+  const scan = async (k: number, stopEarly: boolean): Promise<ScanOutcome> => {
+    const startHead = heads[k]!;
+    const stream = new RelayStream({ masterFile: startHead.startFile, hint: startHead.start?.position ?? 0 });
+    const out: ScanOutcome = { windowStart: k, dataBeforeC: dataBefore(k), needEarlier: false, endOffset: 4 };
+    let lastClosed: MasterEv | undefined;
+    let first = true;
+    for (let i = k; i < heads.length; i++) {
+      const h = heads[i]!;
+      stats.filesScanned++;
+      stream.beginFile(i);
+      const parser = new BinlogParser({ file: posix.basename(h.path), verifyChecksums: verify, decode: true });
+      let stop = false;
+      for await (const chunk of source.read(h.path, 0)) {
+        stats.bytesRead += chunk.length;
+        for (const e of parser.push(chunk)) {
+          const step = stream.process(e);
+          if (step.kind !== 'event') continue;
+          const ev = step.ev;
+          if (ev.masterFile === undefined) throw new NeedName();
+          if (step.superseded) {
+            // A re-sent transaction: what was read from its first event on is dead.
+            const x = { file: step.superseded.file!, position: step.superseded.position };
+            const dead = (m: MasterEv | undefined) => m !== undefined && cmpCoord(at(m), x) >= 0;
+            if (dead(out.c)) {
+              out.c = undefined;
+              out.chain = undefined;
+            }
+            if (dead(out.p)) out.p = lastClosed && !dead(lastClosed) ? lastClosed : undefined;
+            if (dead(out.lastE)) out.lastE = out.p;
+          }
+          if (!out.c) {
+            if (cmpCoord(at(ev), target) >= 0) {
+              out.c = ev;
+              out.chain = { done: ev.kind === 'data' };
+              // Nothing read before it: the event that ends at the coordinate is in an earlier file.
+              if (first && !(ev.masterFile === target.file && ev.start === target.position)) out.needEarlier = k > 0;
+            } else {
+              out.p = ev;
+              if (ev.kind === 'data') out.dataBeforeC = true;
+            }
+          } else if (out.chain && !out.chain.done) {
+            // The answer is a control event (an FDE, a Rotate …): nothing may be missing between it
+            // and the next transaction.
+            if (ev.contiguous !== true && !out.chain.gap) out.chain.gap = { from: { file: out.lastE!.masterFile!, position: out.lastE!.end }, to: at(ev) as MasterCoordinate };
+            if (ev.kind === 'data') out.chain.done = true;
+          }
+          first = false;
+          out.lastE = ev;
+          if (stream.groupState.state === 'closed') lastClosed = ev;
+          if (out.c && out.chain?.done && stopEarly) {
+            stop = true;
+            break;
+          }
+        }
+        if (stop) break;
+      }
+      if (stop) return out;
+      const summary = parser.finish();
+      if (summary.truncated && i < heads.length - 1) {
+        throw new BinlogCorruptError(h.path, summary.truncated.position, `ends inside an event (${summary.truncated.have} of its ${summary.truncated.need} bytes) but is not the last relay log`);
+      }
+      out.endOffset = summary.endPosition;
+    }
+    if (stream.cursor !== undefined) out.endCursor = { file: stream.masterFile, position: stream.cursor };
+    out.endGroup = stream.groupState;
+    return out;
+  };
+
+  let outcome: ScanOutcome;
+  try {
+    if (opts.scanAll) {
+      outcome = await scan(0, false);
+    } else {
+      let k = selectStart();
+      outcome = await scan(k, true);
+      while (outcome.needEarlier && k > 0) outcome = await scan(--k, true);
+      const c = outcome.c;
+      // A later relay log whose data starts at or before the event found holds a re-sent copy of
+      // it: read on from here, following the re-send.
+      if (c && heads.slice(c.fileIndex + 1).some((h) => h.start && h.start.file !== undefined && cmpCoord(h.start, at(c)) <= 0)) {
+        outcome = await scan(k, false);
+      }
+    }
+  } catch (err) {
+    if (err instanceof NeedName) {
+      throw new RelayMapError(
+        `cannot tell which master binlog ${posix.basename(relayFiles[0]!)} holds: it has no Rotate event and the relay logs before it are gone; ` +
+          `give the slave's Master_Log_File and Read_Master_Log_Pos (readPosition, or --read-master-log-file and --read-master-log-pos)`,
+      );
+    }
+    throw err;
+  }
+
+  const common = (): ResultCommon => {
+    stats.durationMs = Date.now() - t0;
+    return { stats, notes };
+  };
+  const loc = (m: MasterEv): RelayLocation => ({ relayFile: heads[m.fileIndex]!.path, offset: m.offset, masterFile: m.masterFile!, masterPosition: m.start });
+  const ref = (m: MasterEv): RelayEventRef => ({ ...loc(m), type: eventTypeName(m.type), typeCode: m.type, size: m.size, masterEnd: m.end });
+  const contains = (m: MasterEv | undefined): boolean => m !== undefined && m.masterFile === target.file && m.start < target.position && target.position < m.end;
+
+  const { c, p, lastE } = outcome;
+  if (p && contains(p)) return { kind: 'not-boundary', event: ref(p), ...common() };
+  if (!c) {
+    const end = outcome.endCursor;
+    if (!end || end.file === undefined) throw new RelayMapError('the relay logs hold no event from a master');
+    const lastFile = heads[heads.length - 1]!;
+    const openTransaction = outcome.endGroup?.state === 'open' && outcome.endGroup.start ? loc(outcome.endGroup.start) : undefined;
+    const exactEnd = cmpCoord(end, target) === 0 || (lastE !== undefined && lastE.masterFile === target.file && lastE.end === target.position);
+    if (!exactEnd && cmpCoord(end, target) < 0) {
+      return { kind: 'newer', received: { file: end.file, position: end.position }, relayFile: lastFile.path, offset: outcome.endOffset, ...common() };
+    }
+    return {
+      kind: 'at-end',
+      relayFile: lastFile.path,
+      offset: outcome.endOffset,
+      masterFile: target.file,
+      masterPosition: target.position,
+      exactBoundary: exactEnd,
+      openTransaction,
+      ...common(),
+    };
+  }
+
+  // Exactly at the event, or at the end of the event before it when nothing lies between (the
+  // master's Rotate and the first event of its next binlog); and nothing missing from there to
+  // the next transaction.
+  const chainGap = outcome.chain?.gap;
+  const exact =
+    ((c.masterFile === target.file && c.start === target.position) || (p !== undefined && p.masterFile === target.file && p.end === target.position && c.contiguous === true)) &&
+    chainGap === undefined;
+  // Nothing of this master's data before the event, and a gap before it: the past is gone.
+  if (!exact && !outcome.dataBeforeC) return { kind: 'older', oldest: loc(c), ...common() };
+
+  let transactionStart: RelayLocation | undefined;
+  let insideTransaction = c.inside;
+  if (c.inside) {
+    let start = c.groupStart;
+    if (!start) {
+      // The transaction was open when the reading started: find its start in the files before.
+      const before = await groupAtEndOf(outcome.windowStart);
+      if (before.state === 'open') start = before.start;
+      // Nothing open before a BEGIN: it starts the transaction itself (a server without GTIDs).
+      else if (before.state === 'closed' && c.isBegin) insideTransaction = false;
+    }
+    transactionStart = insideTransaction && start ? loc(start) : undefined;
+  }
+  const found: RelayFound = {
+    kind: 'found',
+    relayFile: heads[c.fileIndex]!.path,
+    offset: c.offset,
+    masterFile: c.masterFile!,
+    masterPosition: c.start,
+    exactBoundary: exact,
+    event: ref(c),
+    insideTransaction,
+    transactionStart,
+    resume: { startPosition: c.offset, format: c.format!, masterFile: c.masterFile!, masterEnd: c.start, ownServerId: c.ownServerId },
+    ...common(),
+  };
+  if (!exact) found.gap = chainGap ?? { from: p ? { file: p.masterFile!, position: p.end } : { ...target }, to: at(c) as MasterCoordinate };
+  return found;
+
+  /**
+   * Whether a transaction is open at the end of the relay logs before `fileIndex`, and its first
+   * event; 'unknown' when it opened before the oldest relay log kept.
+   */
+  async function groupAtEndOf(fileIndex: number): Promise<{ state: 'closed' | 'open' | 'unknown'; start?: MasterEv }> {
+    for (let i = fileIndex - 1; i >= 0; i--) {
+      const h = heads[i]!;
+      const stream = new RelayStream({ masterFile: h.startFile, hint: h.start?.position ?? 0 });
+      stream.beginFile(i);
+      const parser = new BinlogParser({ file: posix.basename(h.path), verifyChecksums: verify, decode: true });
+      stats.filesScanned++;
+      for await (const chunk of source.read(h.path, 0)) {
+        stats.bytesRead += chunk.length;
+        for (const e of parser.push(chunk)) stream.process(e);
+      }
+      const g = stream.groupState;
+      if (g.state !== 'unknown') return g;
+      // Open since before this file too: a transaction larger than a relay log.
+    }
+    return { state: 'unknown' };
+  }
+}
+
+function at(m: MasterEv): Coord {
+  return { file: m.masterFile, position: m.start };
+}
+
+/** For tests. */
+export const _internal = { RelayStream, walkHead, chainHeads, previousBinlog };
