@@ -273,6 +273,43 @@ export class SshConnection {
     return { stream, done };
   }
 
+  /**
+   * Stream a local file (or a Buffer) into a new remote file, created 0600 (umask 077: diffs hold
+   * row data, defaults files hold passwords). Written to a temporary name and renamed, so a cut
+   * connection never leaves a half file under the final name.
+   */
+  upload(source: Readable | Buffer, remotePath: string, timeoutMs: number): Promise<void> {
+    const tmp = `${remotePath}.part`;
+    const command = `umask 077; cat > ${shellQuote(tmp)} && mv -f ${shellQuote(tmp)} ${shellQuote(remotePath)}`;
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, channel) => {
+        if (err) {
+          reject(new SshError(classifySshError(err), this.settings.host, this.settings.port, `cannot write ${remotePath}: ${err.message}`));
+          return;
+        }
+        const stderr: Buffer[] = [];
+        const timer = setTimeout(() => {
+          channel.close();
+          reject(new SshCommandTimeoutError(this.label, `writing ${remotePath}`, timeoutMs));
+        }, timeoutMs);
+        channel.stderr.on('data', (c: Buffer) => stderr.push(c));
+        channel.on('close', (code: number | null) => {
+          clearTimeout(timer);
+          if (code === 0) resolve();
+          else reject(new Error(`ssh ${this.label}: writing ${remotePath} failed (exit ${code}): ${Buffer.concat(stderr).toString().trim()}`));
+        });
+        if (Buffer.isBuffer(source)) channel.end(source);
+        else {
+          source.on('error', (e) => {
+            channel.close();
+            reject(e);
+          });
+          source.pipe(channel);
+        }
+      });
+    });
+  }
+
   close(): void {
     this.closed = true;
     this.client.end();
