@@ -48,15 +48,14 @@
 // which the parser, one file at a time, cannot do: a relay log rotated by size can start in the
 // middle of a transaction.
 import { open, stat } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { SshConnection } from '../ssh/client.js';
 import { shellQuote } from '../ssh/quote.js';
 import { compareBinlogFiles, parseBinlogName } from './coordinates.js';
 import type { FormatDescription } from './decode.js';
 import { EventType, LOG_EVENT_ARTIFICIAL_F, LOG_EVENT_RELAY_LOG_F, eventTypeName, isControlEvent } from './event-types.js';
 import { BinlogCorruptError, BinlogParser, type BinlogEvent } from './parser.js';
+import { reusedBufferSource } from './reader.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sources: local files or a host over SSH
@@ -67,7 +66,10 @@ export interface RelayLogSource {
   readonly label: string;
   /** Size of a file in bytes. */
   size(file: string): Promise<number>;
-  /** Bytes [start, end) of a file (to its end when end is omitted), in chunks. Stopping early is cheap. */
+  /**
+   * Bytes [start, end) of a file (to its end when end is omitted), in chunks. Stopping early is
+   * cheap. A chunk may be overwritten once the next one is asked for: copy what you keep.
+   */
   read(file: string, start: number, end?: number): AsyncIterable<Buffer>;
   /** Optional: size and first `headBytes` bytes of many files in one round trip (size -1: missing). */
   probe?(files: string[], headBytes: number): Promise<{ size: number; head: Buffer }[]>;
@@ -82,7 +84,8 @@ export function localRelaySource(): RelayLogSource {
     },
     read(file, start, end) {
       if (end !== undefined && end <= start) return emptyIterable();
-      return createReadStream(file, { start, end: end === undefined ? undefined : end - 1, highWaterMark: 1 << 20 }) as Readable & AsyncIterable<Buffer>;
+      // Two reused buffers, a read in flight while the parser works: flat memory however far the scan goes.
+      return reusedBufferSource(file, start, end);
     },
     async probe(files, headBytes) {
       return Promise.all(
@@ -189,7 +192,7 @@ async function* emptyIterable(): AsyncGenerator<Buffer> {
 
 async function readAll(source: RelayLogSource, file: string): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const c of source.read(file, 0)) parts.push(c);
+  for await (const c of source.read(file, 0)) parts.push(Buffer.from(c));
   return Buffer.concat(parts);
 }
 
@@ -814,7 +817,7 @@ export async function mapRelayPosition(
         relayFiles.map(async (f) => {
           const size = await source.size(f);
           const parts: Buffer[] = [];
-          for await (const c of source.read(f, 0, Math.min(size, headBytes))) parts.push(c);
+          for await (const c of source.read(f, 0, Math.min(size, headBytes))) parts.push(Buffer.from(c));
           return { size, head: Buffer.concat(parts) };
         }),
       );
@@ -829,7 +832,7 @@ export async function mapRelayPosition(
       // A large first event or a long Previous_gtids: read further, then give up on the head.
       if (more > 64 * 1024 * 1024) throw new RelayMapError(`${file}: no master event in its first ${more / 8} bytes`);
       const parts: Buffer[] = [];
-      for await (const c of source.read(file, 0, Math.min(pr.size, more))) parts.push(c);
+      for await (const c of source.read(file, 0, Math.min(pr.size, more))) parts.push(Buffer.from(c));
       head = Buffer.concat(parts);
       stats.bytesRead += head.length;
       h = walkHead(i, file, pr.size, head, verify);

@@ -136,13 +136,15 @@ export async function runBinlogEvents(opts: BinlogEventsOptions, out: NodeJS.Wri
     try {
       let source;
       let parserOpts;
+      // A full listing builds a line per event: smaller chunks keep each batch's strings small.
+      const chunk = opts.summary ? 256 * 1024 : 64 * 1024;
       if (start !== undefined && start > 4) {
         const fde = await readFormatDescription(file);
         if (start < fde.end) throw new Error(`--start-position ${start} is inside the Format_description event (it ends at ${fde.end})`);
-        source = reusedBufferSource(file, start);
+        source = reusedBufferSource(file, start, undefined, chunk);
         parserOpts = { file: basename(file), startPosition: start, format: fde.format, verifyChecksums: opts.verifyChecksum, decode: !opts.summary };
       } else {
-        source = reusedBufferSource(file);
+        source = reusedBufferSource(file, 0, undefined, chunk);
         parserOpts = { file: basename(file), verifyChecksums: opts.verifyChecksum, decode: !opts.summary };
       }
       const it = readEventBatches(source, parserOpts);
