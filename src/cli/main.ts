@@ -6,6 +6,7 @@ import { registerCheckRepl } from './check-repl.js';
 import { registerCheckSsh } from './check-ssh.js';
 import { CommandExit } from './common.js';
 import { ExitCode } from './exit-codes.js';
+import { registerManager } from './manager.js';
 import { registerNotYet } from './not-yet.js';
 import { registerStatus } from './status.js';
 
@@ -29,6 +30,7 @@ Exit codes: 0 ok, 1 check or operation failed, 2 usage error or not implemented,
     );
   registerCheckSsh(program);
   registerCheckRepl(program);
+  registerManager(program);
   registerNotYet(program);
   registerStatus(program);
   registerBinlog(program);

@@ -5,7 +5,6 @@ import { ExitCode } from './exit-codes.js';
 import { CommandExit } from './common.js';
 
 const LATER: { name: string; description: string; example: string }[] = [
-  { name: 'manager', description: 'watch the master; when it dies, fail over once and exit', example: 'nohup ha manager --conf /etc/app1.cnf > /var/log/ha/app1.log 2>&1 &' },
   { name: 'switch', description: 'planned online master switch, or manual failover of a dead master', example: 'ha switch --conf /etc/app1.cnf --online --new-master 10.0.0.12' },
 ];
 

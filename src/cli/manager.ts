@@ -1,0 +1,248 @@
+// `ha manager`: watch the master; when it dies, run the failover phases once and exit.
+//   nohup ha manager --conf /etc/app1.cnf > /var/log/ha/app1.log 2>&1 &
+import { mkdirSync, readFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { AppConfig, ServerConfig } from '../config/types.js';
+import { runHook } from '../hooks/run.js';
+import { ManagerLog } from '../manager/log.js';
+import { watchMaster, type MonitorDeps } from '../manager/monitor.js';
+import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, removeStatus, Status, writeFileAtomic, writeStatus, type StatusName, type StatusRecord } from '../manager/state.js';
+import { readServerState } from '../mysql/inspect.js';
+import type { ServerState } from '../mysql/types.js';
+import { DEFAULT_TIMEOUTS, type FailoverClients, type FailoverContext } from '../phases/context.js';
+import { runFailover } from '../phases/run.js';
+import { reportText } from '../phases/6-report.js';
+import { Code } from '../report/codes.js';
+import { Reporter } from '../report/reporter.js';
+import type { SshPool } from '../ssh/client.js';
+import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation } from '../topology/analyze.js';
+import { CommandExit, DEFAULT_GLOBAL_CONF, loadConfigForCommand } from './common.js';
+import { openServer } from './deps.js';
+import { ExitCode } from './exit-codes.js';
+
+export interface ManagerOptions {
+  conf: string;
+  globalConf: string;
+  ignoreLastFailover: boolean;
+  lastFailoverMinute?: number;
+  removeDeadMasterConf: boolean;
+  logFormat: 'human' | 'json';
+  color?: boolean;
+}
+
+function positiveInt(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`expected a positive whole number, got "${v}"`);
+  return Number(v);
+}
+
+export function registerManager(program: Command): void {
+  program
+    .command('manager')
+    .description('watch the master; when it dies, fail over once (MHA phases) and exit')
+    .requiredOption('--conf <file>', 'application config (MHA format)')
+    .option('--global-conf <file>', 'global defaults file', DEFAULT_GLOBAL_CONF)
+    .option('--ignore-last-failover', 'fail over even after an earlier failover error or within last_failover_minute', false)
+    .option('--last-failover-minute <minutes>', 'refuse a second failover within this many minutes (default: last_failover_minute, 480)', positiveInt)
+    .option('--remove-dead-master-conf', "after the failover, rewrite the config without the dead master's block (atomically)", false)
+    .option('--log-format <format>', 'human or json (one event per line)', (v) => {
+      if (v !== 'human' && v !== 'json') throw new InvalidArgumentError('human or json');
+      return v;
+    }, 'human')
+    .option('--no-color', 'plain output even on a terminal')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ nohup ha manager --conf /etc/app1.cnf > /var/log/ha/app1.log 2>&1 &
+  $ ha manager --conf /etc/app1.cnf --log-format json | tee /var/log/ha/app1.jsonl
+  $ ha status --conf /etc/app1.cnf        # what the running manager is doing
+  $ ha stop --conf /etc/app1.cnf          # stop it cleanly
+
+At start the manager runs the same checks as check-repl and refuses to monitor a broken
+topology. It then pings the master every ping_interval; a failed ping is confirmed at once
+(reconnect, mysqld and port over SSH, the slaves' view). On a confirmed death it runs the
+failover phases once, writes APP.failover.complete (or APP.failover.error) in
+manager_workdir, and exits.
+
+Exit codes: 0 stopped cleanly, or failover completed; 1 failover failed or refused, start-up
+checks failed, or a slave could not be recovered; 2 usage error; 3 configuration error.`,
+    )
+    .action(async (opts: ManagerOptions) => {
+      const code = await runManager(opts);
+      if (code !== ExitCode.OK) throw new CommandExit(code);
+    });
+}
+
+/** The start-up check: check-repl's observations and rules. */
+async function startupCheck(config: AppConfig, log: ManagerLog): Promise<{ ok: boolean; master?: ServerConfig; masterState?: ServerState; pidFile?: string }> {
+  const pidFiles = new Map<string, string>();
+  const observations: ServerObservation[] = await Promise.all(
+    config.servers.map(async (server) => {
+      try {
+        const s = await openServer(server);
+        try {
+          const state = await readServerState(s);
+          const [row] = await s.query('SELECT @@pid_file AS pid_file');
+          if (row?.pid_file) pidFiles.set(server.id, String(row.pid_file));
+          return { server, state };
+        } finally {
+          await s.close();
+        }
+      } catch (err) {
+        return { server, error: (err as Error).message };
+      }
+    }),
+  );
+  const topology = analyzeTopology(config, observations, { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: config.manager.maxReplDelaySeconds });
+  for (const f of topology.findings) {
+    const level = f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'info';
+    log.log(level, f.code, f.message, { server: f.server });
+  }
+  const errors = topology.findings.filter((f) => f.severity === 'error');
+  const master = config.servers.find((s) => s.id === topology.masterId);
+  return { ok: errors.length === 0 && !!master, master, masterState: observations.find((o) => o.server.id === master?.id)?.state, pidFile: master ? pidFiles.get(master.id) : undefined };
+}
+
+/** Rewrite the app config without one server block, keeping everything else byte for byte. */
+export function removeServerBlock(file: string, id: string): void {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const out: string[] = [];
+  let skipping = false;
+  for (const line of lines) {
+    const header = /^\s*\[([^\]]+)\]\s*$/.exec(line);
+    if (header) skipping = header[1]!.trim() === id;
+    if (!skipping) out.push(line);
+  }
+  writeFileAtomic(file, out.join('\n'));
+}
+
+export async function runManager(opts: ManagerOptions): Promise<number> {
+  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined });
+  const reporter = new Reporter({ json: opts.logFormat === 'json', color: opts.color === false ? false : undefined, out: process.stderr });
+  const loaded = loadConfigForCommand('manager', { conf: opts.conf, globalConf: opts.globalConf, json: opts.logFormat === 'json', color: opts.color }, reporter, Date.now());
+  if (typeof loaded === 'number') return loaded;
+  const config: AppConfig = loaded;
+  const files = managerFiles(config);
+  mkdirSync(config.manager.managerWorkdir, { recursive: true });
+
+  const running = checkStatus(config);
+  if (running.record && running.status !== 'NOT_RUNNING') {
+    log.error('ALREADY_RUNNING', `a manager for ${config.appName} is already running (pid ${running.record.pid}, ${running.status})`);
+    return ExitCode.FAILED;
+  }
+
+  const startedAt = new Date().toISOString();
+  let master: ServerConfig | undefined;
+  let phase: string | undefined;
+  const setStatus = (status: StatusName, extra: Partial<StatusRecord> = {}) =>
+    writeStatus(files, {
+      app: config.appName,
+      pid: process.pid,
+      status,
+      code: Status[status],
+      master: master && { id: master.id, host: master.hostname, port: master.port },
+      phase,
+      startedAt,
+      updatedAt: new Date().toISOString(),
+      pingIntervalSeconds: config.manager.pingInterval,
+      log: config.manager.managerLog,
+      ...extra,
+    });
+
+  // SIGTERM / SIGINT: while monitoring, stop at once; during a failover, after the step in progress.
+  let stopResolve!: () => void;
+  const stopped = new Promise<void>((r) => (stopResolve = r));
+  const abort: FailoverContext['abort'] = { requested: false };
+  const onSignal = (sig: string) => {
+    log.warn('SIGNAL', `${sig} received: ${phase ? 'stopping after the step in progress' : 'stopping'}`);
+    abort.requested = true;
+    abort.reason = sig;
+    stopResolve();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
+  const { SshPool } = await import('../ssh/client.js');
+  const ssh: SshPool = new SshPool();
+  const clients: FailoverClients & MonitorDeps = {
+    mysql: (server, o) => openServerWith(server, o?.connectTimeoutMs, (o as { queryTimeoutMs?: number } | undefined)?.queryTimeoutMs),
+    ssh: (server) => ssh.get(server.id, server.ssh, server.id),
+    hook: (parameter, value, args, env, timeoutMs) => runHook(parameter, value, args, { timeoutMs, env: { ...process.env, ...env } as Record<string, string> }),
+  };
+
+  try {
+    setStatus('INITIALIZING_MONITOR');
+    log.info('START', `ha manager for ${config.appName} (${config.file}), pid ${process.pid}, ping_type ${config.manager.pingType}, ping_interval ${config.manager.pingInterval} s`);
+    const check = await startupCheck(config, log);
+    master = check.master;
+    if (!check.ok || !master) {
+      log.error('STARTUP_CHECK_FAILED', 'the replication topology is not ready for a failover: fix the errors above (ha check-repl shows them), then start the manager again');
+      setStatus('CONFIG_ERROR');
+      return ExitCode.FAILED;
+    }
+    log.info('MONITORING', `monitoring master ${master.hostname}:${master.port} (${master.id})`, { server: master.id });
+    setStatus('PING_OK');
+
+    const outcome = await watchMaster(config, master, clients, log, {
+      stopped,
+      pidFile: master.masterPidFile ?? check.pidFile,
+      onPing: (ok) => setStatus(ok ? 'PING_OK' : 'PING_FAILING'),
+    });
+    if (outcome.kind === 'stopped') {
+      log.info('STOPPED', 'monitoring stopped');
+      removeStatus(files);
+      return ExitCode.OK;
+    }
+    log.error('MASTER_DEAD', `master ${master.hostname}:${master.port} is dead: starting the failover`, { server: master.id });
+    setStatus('PING_FAILED');
+
+    const refusal = refuseRepeatedFailover(files, opts.lastFailoverMinute ?? config.manager.lastFailoverMinute, opts.ignoreLastFailover);
+    if (refusal) {
+      log.error('FAILOVER_REFUSED', `failover refused: ${refusal}`);
+      setStatus('FAILOVER_ERROR');
+      return ExitCode.FAILED;
+    }
+
+    setStatus('FAILOVER_RUNNING');
+    const ctx: FailoverContext = {
+      config,
+      clients,
+      log,
+      timeouts: DEFAULT_TIMEOUTS,
+      options: { deadMasterId: master.id, workdir: config.manager.managerWorkdir, deadMasterLastState: check.masterState },
+      abort,
+      detectedAt: outcome.detectedAt,
+      changes: [],
+    };
+    const report = await runFailover(ctx, {
+      onPhase: (p) => {
+        phase = p;
+        setStatus('FAILOVER_RUNNING');
+      },
+    });
+    if (opts.logFormat === 'json') log.info('FAILOVER_REPORT', 'failover report', { data: report as unknown as Record<string, unknown> });
+    if (report.masterMoved) {
+      markFailover(files, 'complete', `${reportText(report)}\n`);
+      if (opts.removeDeadMasterConf) {
+        removeServerBlock(config.file, master.id);
+        log.info('CONF_UPDATED', `removed [${master.id}] from ${config.file}`);
+      }
+    }
+    if (!report.ok) {
+      markFailover(files, 'error', `${reportText(report)}\n`);
+      phase = report.error?.phase ?? phase;
+      setStatus('FAILOVER_ERROR');
+      return ExitCode.FAILED;
+    }
+    removeStatus(files);
+    log.info(Code.CANDIDATE, `failover completed: ${report.newMaster} is the new master`);
+    return ExitCode.OK;
+  } finally {
+    await ssh.closeAll();
+  }
+}
+
+async function openServerWith(server: ServerConfig, connectTimeoutMs?: number, queryTimeoutMs?: number) {
+  const { connect } = await import('../mysql/connection.js');
+  return connect({ host: server.ip, port: server.port, user: server.user, password: server.password, connectTimeoutMs: connectTimeoutMs ?? 5000, queryTimeoutMs, label: server.id });
+}

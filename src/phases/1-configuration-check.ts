@@ -1,0 +1,109 @@
+// Phase 1: Configuration check. Re-read every server, confirm the master is really dead, list the
+// dead and alive servers, freeze the slaves' read positions (stop their IO threads), and choose
+// the failover mode (GTID or file/position).
+import type { ServerConfig } from '../config/types.js';
+import { dialectFor } from '../mysql/dialect.js';
+import { readServerState } from '../mysql/inspect.js';
+import { checkAbort, FailoverError, recordChange, type FailoverContext, type ServerView } from './context.js';
+
+export const PHASE_1 = '1 Configuration check';
+
+export interface ConfigurationCheckResult {
+  deadMaster: ServerConfig;
+  /** Alive slaves of the dead master, with their state after their IO threads were stopped. */
+  slaves: ServerView[];
+  /** Configured servers that did not answer (besides the dead master). */
+  down: { server: ServerConfig; error: string }[];
+  mode: 'gtid' | 'file-position';
+  deadMasterSshReachable: boolean;
+}
+
+function replicatesFrom(view: ServerView, master: ServerConfig): boolean {
+  const ss = view.state.slaveStatus;
+  if (!ss || ss.masterPort !== master.port) return false;
+  const h = ss.masterHost.toLowerCase();
+  return h === master.hostname.toLowerCase() || h === master.ip.toLowerCase();
+}
+
+export async function configurationCheck(ctx: FailoverContext): Promise<ConfigurationCheckResult> {
+  const { config, log } = ctx;
+  const deadMaster = config.servers.find((s) => s.id === ctx.options.deadMasterId);
+  if (!deadMaster) throw new FailoverError(PHASE_1, 'UNKNOWN_MASTER', `${ctx.options.deadMasterId} is not a server in ${config.file}`);
+
+  const probes = await Promise.all(
+    config.servers.map(async (server) => {
+      try {
+        const session = await ctx.clients.mysql(server, { connectTimeoutMs: 3000 });
+        try {
+          return { server, state: await readServerState(session) };
+        } finally {
+          await session.close();
+        }
+      } catch (err) {
+        return { server, error: (err as Error).message };
+      }
+    }),
+  );
+  const master = probes.find((p) => p.server.id === deadMaster.id)!;
+  if (master.state) {
+    throw new FailoverError(PHASE_1, 'MASTER_ALIVE', `the master ${deadMaster.hostname}:${deadMaster.port} answers again: not failing over`, deadMaster.id);
+  }
+  log.info('MASTER_DEAD', `master ${deadMaster.hostname}:${deadMaster.port} does not answer: ${master.error}`, { server: deadMaster.id });
+
+  const down: ConfigurationCheckResult['down'] = [];
+  const alive: ServerView[] = [];
+  for (const p of probes) {
+    if (p.server.id === deadMaster.id) continue;
+    if (p.state) alive.push({ server: p.server, state: p.state });
+    else {
+      down.push({ server: p.server, error: p.error ?? 'unknown' });
+      log.warn('SERVER_DOWN', `${p.server.hostname}:${p.server.port} is not reachable: ${p.error}${p.server.ignoreFail ? ' (ignore_fail=1)' : ''}`, { server: p.server.id });
+    }
+  }
+  const slaves = alive.filter((v) => replicatesFrom(v, deadMaster));
+  for (const v of alive.filter((x) => !slaves.includes(x))) {
+    log.warn('NOT_A_SLAVE_OF_MASTER', `does not replicate from ${deadMaster.id}: left out of the failover`, { server: v.server.id });
+  }
+  if (slaves.length === 0) throw new FailoverError(PHASE_1, 'NO_SLAVES', `no alive slave of ${deadMaster.id}: nothing to promote`);
+  if (!config.servers.every((s) => s.replPassword)) {
+    throw new FailoverError(PHASE_1, 'NO_REPL_PASSWORD', 'repl_password is not set: the slaves cannot be pointed at the new master (CHANGE MASTER needs it)');
+  }
+
+  checkAbort(ctx, PHASE_1);
+  // The dead master sends nothing more; stopping the IO threads makes every read position final
+  // (and stops reconnect attempts racing with the recovery).
+  const frozen = await Promise.all(
+    slaves.map(async (v) => {
+      const session = await ctx.clients.mysql(v.server);
+      try {
+        await session.query(dialectFor(v.state.version).stopSlaveIoThread());
+        recordChange(ctx, v.server.id, 'STOP SLAVE IO_THREAD');
+        return { server: v.server, state: await readServerState(session) };
+      } finally {
+        await session.close();
+      }
+    }),
+  );
+  for (const v of frozen) {
+    const ss = v.state.slaveStatus!;
+    log.info('SLAVE_STATE', `slave of ${deadMaster.id}: read ${ss.readPosition.file}:${ss.readPosition.position}, exec ${ss.execPosition.file}:${ss.execPosition.position}, SQL thread ${ss.sqlRunning ? 'running' : 'stopped'}${ss.usesGtid ? ', GTID' : ''}`, { server: v.server.id });
+  }
+
+  const gtid = frozen.filter((v) => v.state.slaveStatus!.usesGtid);
+  let mode: ConfigurationCheckResult['mode'];
+  if (gtid.length === frozen.length && config.servers.every((s) => s.useGtidAutoPos)) mode = 'gtid';
+  else if (gtid.length === 0 || !config.servers.every((s) => s.useGtidAutoPos)) mode = 'file-position';
+  else throw new FailoverError(PHASE_1, 'GTID_MIXED', `slaves mix GTID (${gtid.map((v) => v.server.id).join(', ')}) and file/position replication: cannot repoint them consistently`);
+  log.info('FAILOVER_MODE', mode === 'gtid' ? 'GTID mode: slaves will be repointed by GTID after receiving the missing events' : 'file/position mode: relay-log diffs, then CHANGE MASTER to the new master\'s coordinates');
+
+  let deadMasterSshReachable = false;
+  try {
+    const conn = await ctx.clients.ssh(deadMaster);
+    await conn.exec('true', { timeoutMs: 5000, what: 'a no-op on the dead master host' });
+    deadMasterSshReachable = true;
+  } catch (err) {
+    log.warn('DEAD_MASTER_SSH', `dead master host is not reachable over SSH: ${(err as Error).message}`, { server: deadMaster.id });
+  }
+  log.info('DEAD_MASTER_SSH', `dead master host ${deadMasterSshReachable ? 'is' : 'is NOT'} reachable over SSH${deadMasterSshReachable ? ': its binlog will be saved' : ': events only it had cannot be saved'}`, { server: deadMaster.id });
+  return { deadMaster, slaves: frozen, down, mode, deadMasterSshReachable };
+}
