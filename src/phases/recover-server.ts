@@ -10,7 +10,7 @@
 //   3. write that diff on the manager, upload it, apply it with mysqlbinlog | mysql.
 import { join } from 'node:path';
 import { compareCoordinates, formatCoordinate } from '../binlog/coordinates.js';
-import { localDiffSource, rangesAcross, sshRangeSource, writeDiffFile, type DiffRange, type DiffResult } from '../binlog/diff.js';
+import { rangesAcross, sshRangeSource, writeDiffFile, type DiffRange, type DiffResult } from '../binlog/diff.js';
 import { mapRelayPosition, readRelayLogIndex, sshRelaySource, type RelayMapResult } from '../binlog/relay-map.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
@@ -18,7 +18,7 @@ import type { BinlogCoordinate, ServerState } from '../mysql/types.js';
 import type { SshConnection } from '../ssh/client.js';
 import { shellQuote } from '../ssh/quote.js';
 import { FailoverError, withDeadline, type FailoverContext, type ServerSession, type ServerView } from './context.js';
-import { applyDiffOnHost, findClientTools, uploadDiff, type SavedBinlogFile } from './remote.js';
+import { applyDiffOnHost, findClientTools, savedBinlogSource, uploadDiff, type SavedBinlogFile } from './remote.js';
 
 /** The slave with the most events received from the dead master: the source of others' diffs. */
 export interface LatestSlave {
@@ -139,7 +139,7 @@ export async function recoverServer(
       ranges.push(...rangesFromMapping(lconn, latest.view.server.id, latest.relayFiles, m, `the latest slave's relay logs from ${id}'s read position ${formatCoordinate(read)}`));
     }
     // 3. the dead master's binlog, saved from the latest slave's read position
-    for (const f of saved ?? []) ranges.push({ source: localDiffSource(f.localPath, `saved ${f.name}`), start: f.start, scanFrom: f.start });
+    for (const f of saved ?? []) ranges.push({ source: savedBinlogSource(f), start: f.start, scanFrom: f.start });
 
     let diff: DiffResult | undefined;
     let applyMs = 0;

@@ -3,13 +3,16 @@
 // mysql client. Passwords reach the remote client through a 0600 defaults file that is removed in
 // the same command, never through argv.
 import { createReadStream } from 'node:fs';
-import { open, mkdir } from 'node:fs/promises';
+import { open, mkdir, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ServerConfig } from '../config/types.js';
 import type { SshConnection } from '../ssh/client.js';
 import { shellQuote } from '../ssh/quote.js';
 import { compareBinlogFiles, parseBinlogName } from '../binlog/coordinates.js';
 import type { BinlogCoordinate } from '../mysql/types.js';
+import type { DiffSource } from '../binlog/diff.js';
+import { BinlogParser } from '../binlog/parser.js';
+import { localSource } from '../binlog/reader.js';
 
 export interface RemoteLogFile {
   name: string;
@@ -34,8 +37,10 @@ export async function listBinlogs(conn: SshConnection, dir: string, basename: st
 
 export interface SavedBinlogFile {
   name: string;
-  /** Local path: a sparse copy with the file's head (magic + FDE) and its bytes from `start` on, at their own offsets. */
+  /** Local copy: the file's head (magic + Format_description) followed by its bytes from `start` on. */
   localPath: string;
+  /** Bytes of the head in the local copy (the FDE's end offset). */
+  headLength: number;
   start: number;
   size: number;
 }
@@ -44,8 +49,8 @@ const HEAD_BYTES = 4096;
 
 /**
  * Save the dead master's binlogs from a coordinate to their end, while its host is reachable:
- * every file from `from.file` on, as sparse local copies that keep the original offsets (so the
- * diff writer reads them exactly as the originals, and the saved bytes are only what is needed).
+ * every file from `from.file` on, each as its Format_description plus the bytes from the start
+ * position (only what a diff needs). `savedBinlogSource` reads a copy back at the original offsets.
  */
 export async function saveBinlogTail(
   conn: SshConnection,
@@ -63,31 +68,60 @@ export async function saveBinlogTail(
   for (const [i, f] of wanted.entries()) {
     const start = i === 0 ? from.position : 4;
     if (start > f.size) throw new Error(`${f.path} is ${f.size} bytes, shorter than the read position ${start}`);
+    const head = await readAll(conn, f.path, 0, Math.min(HEAD_BYTES, f.size), timeoutMs);
+    const fde = new BinlogParser({ file: f.name, verifyChecksums: true }).push(head)[0];
+    if (!fde || fde.info?.kind !== 'format') throw new Error(`${f.path} on ${conn.label}: no Format_description at its start`);
+    if (start < fde.end) throw new Error(`${f.path}: position ${start} is inside its Format_description`);
     const localPath = join(localDir, f.name);
     const fh = await open(localPath, 'w', 0o600);
     try {
-      const head = Math.min(HEAD_BYTES, f.size, start);
-      if (head > 0) await copyRange(conn, f.path, 0, head, fh, timeoutMs);
-      if (f.size > start) await copyRange(conn, f.path, start, f.size - start, fh, timeoutMs);
-      await fh.truncate(f.size);
+      await fh.write(head, 0, fde.end, 0);
+      if (f.size > start) await copyRange(conn, f.path, start, f.size - start, fh, fde.end, timeoutMs);
       await fh.sync();
     } finally {
       await fh.close();
     }
-    saved.push({ name: f.name, localPath, start, size: f.size });
+    saved.push({ name: f.name, localPath, headLength: fde.end, start, size: f.size });
   }
   return saved;
 }
 
-async function copyRange(conn: SshConnection, path: string, start: number, length: number, fh: import('node:fs/promises').FileHandle, timeoutMs: number): Promise<void> {
+async function readAll(conn: SshConnection, path: string, start: number, length: number, timeoutMs: number): Promise<Buffer> {
   const { stream, done } = conn.readRange(path, start, length, timeoutMs);
-  let at = start;
+  const parts: Buffer[] = [];
+  for await (const c of stream as AsyncIterable<Buffer>) parts.push(c);
+  await done;
+  return Buffer.concat(parts);
+}
+
+async function copyRange(conn: SshConnection, path: string, start: number, length: number, fh: FileHandle, at0: number, timeoutMs: number): Promise<void> {
+  const { stream, done } = conn.readRange(path, start, length, timeoutMs);
+  let at = at0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     await fh.write(chunk, 0, chunk.length, at);
     at += chunk.length;
   }
   await done;
-  if (at !== start + length) throw new Error(`reading ${path} on ${conn.label}: got ${at - start} of ${length} bytes`);
+  if (at - at0 !== length) throw new Error(`reading ${path} on ${conn.label}: got ${at - at0} of ${length} bytes`);
+}
+
+/** A saved copy as a diff source at the original file's offsets (head, then [start, size)). */
+export function savedBinlogSource(f: SavedBinlogFile): DiffSource {
+  const local = (from: number, to: number | undefined) => localSource(f.localPath, from, to);
+  return {
+    label: `saved ${f.name}`,
+    name: f.name,
+    size: async () => f.size,
+    open(start: number, end?: number) {
+      if (start < f.headLength) {
+        // The diff writer reads the head for the format: it ends with the Format_description.
+        return local(start, Math.min(end ?? f.headLength, f.headLength));
+      }
+      if (start < f.start) throw new Error(`${f.name}: bytes before ${f.start} were not saved (asked for ${start})`);
+      const shift = f.headLength - f.start;
+      return local(start + shift, end === undefined ? undefined : end + shift);
+    },
+  };
 }
 
 export function binlogBasename(file: string): string {

@@ -293,6 +293,8 @@ export class SshConnection {
           reject(new SshCommandTimeoutError(this.label, `writing ${remotePath}`, timeoutMs));
         }, timeoutMs);
         channel.stderr.on('data', (c: Buffer) => stderr.push(c));
+        // The remote side writes nothing, but an unread channel never reports its end: drain it.
+        channel.resume();
         channel.on('close', (code: number | null) => {
           clearTimeout(timer);
           if (code === 0) resolve();
