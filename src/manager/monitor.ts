@@ -68,7 +68,8 @@ async function hostView(master: ServerConfig, deps: MonitorDeps, pidFile: string
     // The server's own pid file names its process exactly; pgrep is the fallback when it is not
     // known (and may be fooled by another mysqld on the same host).
     const proc = pidFile
-      ? `p=$(cat ${shellQuote(pidFile)} 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo HA:mysqld`
+      ? // A killed mysqld can linger as a zombie until its parent reaps it: that is not a running server.
+        `p=$(cat ${shellQuote(pidFile)} 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null && { [ ! -r /proc/$p/stat ] || [ "$(sed 's/.*) //' /proc/$p/stat | cut -c1)" != Z ]; } && echo HA:mysqld`
       : '(pgrep -x mariadbd || pgrep -x mysqld) >/dev/null && echo HA:mysqld';
     const probe = `timeout 2 bash -c ${shellQuote(`</dev/tcp/${master.ip}/${master.port}`)} 2>/dev/null && echo HA:listening; ${proc}; true`;
     const r = await conn.exec(probe, { timeoutMs: 4000, what: 'the mysqld process and port check' });
