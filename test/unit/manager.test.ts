@@ -1,0 +1,152 @@
+// Logic of the manager with fake clients: how the evidence decides death, the repeated-failover
+// guard, the status file, the GTID merge and the config rewrite.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { removeServerBlock } from '../../src/cli/manager.js';
+import { confirmDeath, type MonitorDeps } from '../../src/manager/monitor.js';
+import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, writeStatus } from '../../src/manager/state.js';
+import { mergedGtidSlavePos } from '../../src/phases/4-slaves-recovery.js';
+import type { ServerSession } from '../../src/phases/context.js';
+import { fakeConfig, fakeServer, fakeSlaveStatus, fakeState } from './fakes.js';
+
+interface World {
+  /** errno of the master connection failure, or undefined when it answers */
+  masterErrno?: number;
+  masterSsh: boolean;
+  mysqld: boolean;
+  listening: boolean;
+  slaveIo: 'Yes' | 'Connecting' | 'No';
+  portFromSlaves: boolean;
+  secondaryExit?: number;
+}
+
+function deps(w: World): MonitorDeps {
+  const master = fakeServer(1);
+  return {
+    async mysql(server) {
+      if (server.id === master.id) {
+        if (w.masterErrno !== undefined) throw Object.assign(new Error(`errno ${w.masterErrno}`), { errno: w.masterErrno });
+        return { query: async () => [], close: async () => undefined } as ServerSession;
+      }
+      return {
+        close: async () => undefined,
+        query: async (sql: string) => {
+          if (/SHOW GLOBAL VARIABLES/.test(sql)) return [{ Variable_name: 'version', Value: '10.11.19-MariaDB' }];
+          return [];
+        },
+      } as unknown as ServerSession;
+    },
+    async ssh(server) {
+      if (server.id === master.id && !w.masterSsh) throw new Error('connect EHOSTUNREACH');
+      return {
+        exec: async (cmd: string) => ({
+          code: 0,
+          stdout: cmd.includes('HA:open')
+            ? w.portFromSlaves
+              ? 'HA:open'
+              : 'HA:closed'
+            : `${w.listening ? 'HA:listening\n' : ''}${w.mysqld ? 'HA:mysqld\n' : ''}`,
+          stderr: '',
+          truncated: false,
+          durationMs: 1,
+        }),
+      } as never;
+    },
+    async hook() {
+      return { parameter: 'secondary_check_script', commandLine: 'x', exitCode: w.secondaryExit ?? 0, timedOut: false, durationMs: 1, output: '' };
+    },
+  };
+}
+
+const config = fakeConfig([fakeServer(1), fakeServer(2), fakeServer(3)]);
+const REFUSED = 2003;
+
+describe('confirming a dead master', () => {
+  it('refused connection and no mysqld on the host: dead at the first failed ping', async () => {
+    const v = await confirmDeath(config, config.servers[0]!, deps({ masterErrno: REFUSED, masterSsh: true, mysqld: false, listening: false, slaveIo: 'Connecting', portFromSlaves: false }), 1, 'refused');
+    assert.equal(v.dead, true);
+    assert.ok(v.evidence.some((e) => /mysqld NOT running/.test(e)));
+  });
+  it('a reconnect that works, or an "alive" error (too many connections), is not death', async () => {
+    assert.equal((await confirmDeath(config, config.servers[0]!, deps({ masterSsh: true, mysqld: true, listening: true, slaveIo: 'Yes', portFromSlaves: true }), 1, 'x')).dead, false);
+    const busy = await confirmDeath(config, config.servers[0]!, deps({ masterErrno: 1040, masterSsh: true, mysqld: true, listening: true, slaveIo: 'Yes', portFromSlaves: true }), 1, 'x');
+    assert.equal(busy.dead, false);
+    assert.match(busy.evidence.at(-1)!, /error 1040: the server is up/);
+  });
+  it('host unreachable: dead only when no slave host reaches the port (else the manager is cut off)', async () => {
+    const cut = await confirmDeath(config, config.servers[0]!, deps({ masterErrno: REFUSED, masterSsh: false, mysqld: false, listening: false, slaveIo: 'Yes', portFromSlaves: true }), 1, 'x');
+    assert.equal(cut.dead, false);
+    assert.ok(cut.evidence.some((e) => /manager's own path to it is broken/.test(e)));
+    const down = await confirmDeath(config, config.servers[0]!, deps({ masterErrno: REFUSED, masterSsh: false, mysqld: false, listening: false, slaveIo: 'Connecting', portFromSlaves: false }), 1, 'x');
+    assert.equal(down.dead, true);
+  });
+  it('mysqld running but not answering: dead only after three failed pings', async () => {
+    const w: World = { masterErrno: REFUSED, masterSsh: true, mysqld: true, listening: false, slaveIo: 'Connecting', portFromSlaves: false };
+    assert.equal((await confirmDeath(config, config.servers[0]!, deps(w), 1, 'x')).dead, false);
+    assert.equal((await confirmDeath(config, config.servers[0]!, deps(w), 3, 'x')).dead, true);
+  });
+  it('secondary_check_script has the last word (exit 0 = dead, as masterha_secondary_check)', async () => {
+    const withScript = { ...config, manager: { ...config.manager, secondaryCheckScript: '/usr/bin/masterha_secondary_check -s h2' } };
+    const w: World = { masterErrno: REFUSED, masterSsh: true, mysqld: false, listening: false, slaveIo: 'Connecting', portFromSlaves: false, secondaryExit: 2 };
+    assert.equal((await confirmDeath(withScript, config.servers[0]!, deps(w), 1, 'x')).dead, false);
+    assert.equal((await confirmDeath(withScript, config.servers[0]!, deps({ ...w, secondaryExit: 0 }), 1, 'x')).dead, true);
+  });
+});
+
+describe('manager state files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-mgr-'));
+  const cfg = { ...config, manager: { ...config.manager, managerWorkdir: dir } };
+  const files = managerFiles(cfg);
+
+  it('names files as MHA does', () => {
+    assert.equal(files.status, join(dir, 'app1.master_status.health'));
+    assert.equal(files.failoverComplete, join(dir, 'app1.failover.complete'));
+  });
+
+  it('reports NOT_RUNNING, PING_OK, a stale status and a dead pid with MHA codes', () => {
+    assert.equal(checkStatus(cfg).code, 2);
+    const now = new Date().toISOString();
+    writeStatus(files, { app: 'app1', pid: process.pid, status: 'PING_OK', code: 0, master: { id: 'server1', host: 'db1', port: 3306 }, startedAt: now, updatedAt: now, pingIntervalSeconds: 3 });
+    const ok = checkStatus(cfg);
+    assert.equal(ok.code, 0);
+    assert.match(ok.message, new RegExp(`app1 \\(pid:${process.pid}\\) is running \\(0:PING_OK\\), master:db1:3306`));
+    assert.equal(checkStatus(cfg, Date.now() + 120_000).code, 32, 'a status not written for two minutes is TIMESTAMP_OLD');
+    writeStatus(files, { app: 'app1', pid: 999_999_9, status: 'PING_OK', code: 0, startedAt: now, updatedAt: now, pingIntervalSeconds: 3 });
+    assert.equal(checkStatus(cfg).code, 2);
+  });
+
+  it('refuses a failover after an error, or within last_failover_minute, unless told to ignore it', () => {
+    assert.equal(refuseRepeatedFailover(files, 480, false), undefined);
+    markFailover(files, 'complete', 'done');
+    assert.match(refuseRepeatedFailover(files, 480, false)!, /within last_failover_minute=480.*--ignore-last-failover/);
+    assert.equal(refuseRepeatedFailover(files, 480, true), undefined);
+    const old = new Date(Date.now() - 10 * 3600_000);
+    utimesSync(files.failoverComplete, old, old);
+    assert.equal(refuseRepeatedFailover(files, 480, false), undefined, 'older than 480 minutes');
+    markFailover(files, 'error', 'failed');
+    assert.match(refuseRepeatedFailover(files, 480, false)!, /the previous failover failed/);
+  });
+});
+
+describe('failover helpers', () => {
+  it('merges the GTIDs a diff applied into gtid_slave_pos, per domain', () => {
+    assert.equal(mergedGtidSlavePos('0-1-100,1-2-5', '0-1-140'), '0-1-140,1-2-5');
+    assert.equal(mergedGtidSlavePos('', '0-1-3'), '0-1-3');
+    assert.equal(mergedGtidSlavePos('0-1-9', undefined), '0-1-9');
+  });
+
+  it("removes the dead master's block from the config, keeping everything else", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ha-conf-'));
+    const file = join(dir, 'app1.cnf');
+    writeFileSync(file, '# comment\n[server default]\nuser=ha\n\n[server1]\nhostname=db1\n\n[server2]\nhostname=db2\n# keep me\n');
+    removeServerBlock(file, 'server1');
+    assert.equal(readFileSync(file, 'utf8'), '# comment\n[server default]\nuser=ha\n\n[server2]\nhostname=db2\n# keep me\n');
+  });
+
+  it('fakes build valid states (guard for the helpers above)', () => {
+    assert.equal(fakeState(2, { slaveStatus: fakeSlaveStatus(1) }).slaveStatus?.masterHost, '10.9.0.11');
+  });
+});
