@@ -91,7 +91,20 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
     if (!newMaster.state.logBin) throw new FailoverError(PHASE_3, 'NEW_MASTER_UNFIT', `${ctx.options.newMasterId} has log_bin off`);
     reason = 'chosen on the command line';
   } else {
-    const choice = chooseCandidate(observations, undefined, DEFAULT_ANALYZE_OPTIONS);
+    // A new master must be reachable over SSH too: its diff is applied through it.
+    const reachable = await Promise.all(
+      p1.slaves.map((v) =>
+        ctx.clients
+          .ssh(v.server)
+          .then(() => true)
+          .catch((err: Error) => {
+            log.warn('CANDIDATE_SSH', `not reachable over SSH (${err.message}): cannot be the new master`, { server: v.server.id });
+            return false;
+          }),
+      ),
+    );
+    const usable = observations.filter((_, i) => reachable[i]);
+    const choice = chooseCandidate(usable, undefined, DEFAULT_ANALYZE_OPTIONS);
     for (const n of choice.notCandidates) log.info('NOT_CANDIDATE', `not a candidate: ${n.reason}`, { server: n.id });
     if (!choice.candidate) throw new FailoverError(PHASE_3, 'NO_CANDIDATE', `no slave can become master: ${choice.notCandidates.map((n) => `${n.id} (${n.reason})`).join(', ')}`);
     newMaster = p1.slaves.find((v) => v.server.id === choice.candidate!.id)!;
