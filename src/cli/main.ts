@@ -7,8 +7,8 @@ import { registerCheckSsh } from './check-ssh.js';
 import { CommandExit } from './common.js';
 import { ExitCode } from './exit-codes.js';
 import { registerManager } from './manager.js';
-import { registerNotYet } from './not-yet.js';
 import { registerStatus } from './status.js';
+import { registerSwitch } from './switch.js';
 
 export function buildProgram(): Command {
   const program = new Command('ha')
@@ -31,8 +31,8 @@ Exit codes: 0 ok, 1 check or operation failed, 2 usage error or not implemented,
   registerCheckSsh(program);
   registerCheckRepl(program);
   registerManager(program);
-  registerNotYet(program);
   registerStatus(program);
+  registerSwitch(program);
   registerBinlog(program);
   return program;
 }

@@ -59,8 +59,8 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
     log.warn('BINLOG_NOT_SAVED', `cannot save the dead master's binlog: ${savedSkippedReason}. Transactions it wrote after ${formatCoordinate(latestRead)} (if any) are lost`, { server: dead.id });
   } else {
     const base = ctx.options.deadMasterLastState?.binlogBasename;
-    const dirs = dead.masterBinlogDir?.length ? dead.masterBinlogDir : base ? [dirname(base)] : [];
-    if (!dirs.length) throw new FailoverError(PHASE_3, 'BINLOG_DIR_UNKNOWN', 'where the dead master writes its binlogs is unknown: set master_binlog_dir', dead.id);
+    // master_binlog_dir, else where the master said it writes them, else MHA's default places.
+    const dirs = dead.masterBinlogDir?.length ? dead.masterBinlogDir : base ? [dirname(base)] : ['/var/lib/mysql', '/var/log/mysql'];
     const conn = await ctx.clients.ssh(dead);
     const t0 = Date.now();
     let files: Awaited<ReturnType<typeof listBinlogs>> = [];

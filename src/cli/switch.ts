@@ -1,0 +1,193 @@
+// `ha switch`: move the master role by hand. `--master-state dead` runs the manager's failover
+// phases once, without monitoring (MHA: masterha_master_switch --master_state=dead). The planned
+// online switch (--online) is not implemented yet.
+import { createInterface } from 'node:readline/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { AppConfig, ServerConfig } from '../config/types.js';
+import { runHook } from '../hooks/run.js';
+import { ManagerLog } from '../manager/log.js';
+import { managerFiles, markFailover, refuseRepeatedFailover } from '../manager/state.js';
+import { readServerState } from '../mysql/inspect.js';
+import { DEFAULT_TIMEOUTS, type FailoverClients, type FailoverContext } from '../phases/context.js';
+import { reportText } from '../phases/6-report.js';
+import { runFailover } from '../phases/run.js';
+import { Reporter } from '../report/reporter.js';
+import { CommandExit, DEFAULT_GLOBAL_CONF, loadConfigForCommand } from './common.js';
+import { openServer } from './deps.js';
+import { ExitCode } from './exit-codes.js';
+
+export interface SwitchOptions {
+  conf: string;
+  globalConf: string;
+  masterState?: 'dead' | 'alive';
+  online: boolean;
+  deadMaster?: string;
+  newMaster?: string;
+  yes: boolean;
+  ignoreLastFailover: boolean;
+  logFormat: 'human' | 'json';
+  color?: boolean;
+}
+
+/** HOST[:PORT] → the configured server it names (hostname or ip, and port when given). */
+export function findServer(config: AppConfig, spec: string, what: string): ServerConfig {
+  const m = /^(.*?)(?::(\d+))?$/.exec(spec)!;
+  const host = m[1]!.toLowerCase();
+  const port = m[2] ? Number(m[2]) : undefined;
+  const found = config.servers.filter((s) => (s.hostname.toLowerCase() === host || s.ip.toLowerCase() === host || s.id === spec) && (port === undefined || s.port === port));
+  if (found.length === 1) return found[0]!;
+  throw new CommandExit(ExitCode.USAGE, `${what} ${spec} ${found.length ? 'matches several servers: add :PORT' : `is not a server in ${config.file}`}`);
+}
+
+export function registerSwitch(program: Command): void {
+  program
+    .command('switch')
+    .description('move the master role by hand: --master-state dead fails over a dead master (the manager need not run)')
+    .requiredOption('--conf <file>', 'application config (MHA format)')
+    .option('--global-conf <file>', 'global defaults file', DEFAULT_GLOBAL_CONF)
+    .option('--master-state <state>', 'dead: fail over a dead master; alive: planned switch (same as --online)', (v) => {
+      if (v !== 'dead' && v !== 'alive') throw new InvalidArgumentError('dead or alive');
+      return v;
+    })
+    .option('--online', 'planned online switch of a live master (not implemented yet)', false)
+    .option('--dead-master <host[:port]>', 'the dead master (default: the server every slave replicates from)')
+    .option('--new-master <host[:port]>', 'the slave to promote (default: MHA\'s rules choose)')
+    .option('--yes', 'do not ask for confirmation', false)
+    .option('--ignore-last-failover', 'fail over even after an earlier failover error or within last_failover_minute', false)
+    .option('--log-format <format>', 'human or json', (v) => {
+      if (v !== 'human' && v !== 'json') throw new InvalidArgumentError('human or json');
+      return v;
+    }, 'human')
+    .option('--no-color', 'plain output even on a terminal')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ ha switch --conf /etc/app1.cnf --master-state dead
+  $ ha switch --conf /etc/app1.cnf --master-state dead --dead-master 10.0.0.11 --new-master 10.0.0.12 --yes
+
+--master-state dead runs the same phases as the manager (configuration check, dead master
+shutdown, master recovery, slaves recovery, new master cleanup, report) once. Without --yes
+the plan is shown and must be confirmed on a terminal.
+
+Exit codes: 0 failover completed; 1 failover failed or refused; 2 usage error (also: --online,
+not implemented yet); 3 configuration error.`,
+    )
+    .action(async (opts: SwitchOptions) => {
+      const code = await runSwitch(opts);
+      if (code !== ExitCode.OK) throw new CommandExit(code);
+    });
+}
+
+/** The master the slaves point at, when the dead master was not named. */
+async function masterOfSlaves(config: AppConfig): Promise<ServerConfig | undefined> {
+  const targets = new Map<string, number>();
+  await Promise.all(
+    config.servers.map(async (s) => {
+      try {
+        const session = await openServer(s);
+        try {
+          const ss = (await readServerState(session)).slaveStatus;
+          if (ss) {
+            const key = `${ss.masterHost.toLowerCase()}:${ss.masterPort}`;
+            targets.set(key, (targets.get(key) ?? 0) + 1);
+          }
+        } finally {
+          await session.close();
+        }
+      } catch {
+        /* a server that does not answer says nothing about the master */
+      }
+    }),
+  );
+  if (targets.size !== 1) return undefined;
+  const [key] = [...targets.keys()];
+  return config.servers.find((s) => `${s.hostname.toLowerCase()}:${s.port}` === key || `${s.ip.toLowerCase()}:${s.port}` === key);
+}
+
+export async function runSwitch(opts: SwitchOptions): Promise<number> {
+  if (opts.online || opts.masterState === 'alive') {
+    process.stderr.write('ha switch --online: the planned online switch is not implemented yet\n');
+    return ExitCode.USAGE;
+  }
+  if (opts.masterState !== 'dead') {
+    process.stderr.write('ha switch: say --master-state dead (failover of a dead master) or --online\n');
+    return ExitCode.USAGE;
+  }
+  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined });
+  const reporter = new Reporter({ json: opts.logFormat === 'json', out: process.stderr, color: opts.color === false ? false : undefined });
+  const loaded = loadConfigForCommand('switch', { conf: opts.conf, globalConf: opts.globalConf, json: opts.logFormat === 'json', color: opts.color }, reporter, Date.now());
+  if (typeof loaded === 'number') return loaded;
+  const config = loaded;
+
+  let dead: ServerConfig | undefined;
+  let next: ServerConfig | undefined;
+  try {
+    dead = opts.deadMaster ? findServer(config, opts.deadMaster, '--dead-master') : await masterOfSlaves(config);
+    next = opts.newMaster ? findServer(config, opts.newMaster, '--new-master') : undefined;
+  } catch (err) {
+    if (err instanceof CommandExit) {
+      process.stderr.write(`ha switch: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  if (!dead) {
+    process.stderr.write('ha switch: cannot tell which server is the dead master (the slaves do not agree, or none answers): name it with --dead-master\n');
+    return ExitCode.USAGE;
+  }
+  const plan = `Fail over dead master ${dead.id} (${dead.hostname}:${dead.port}) to ${next ? `${next.id} (${next.hostname}:${next.port})` : 'the slave MHA\'s rules choose'}.`;
+  process.stdout.write(`${plan}\n`);
+  if (!opts.yes) {
+    if (!process.stdin.isTTY) {
+      process.stderr.write('ha switch: not on a terminal: confirm with --yes\n');
+      return ExitCode.USAGE;
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question('Proceed? (yes/NO): ');
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      process.stdout.write('Not confirmed: nothing was changed.\n');
+      return ExitCode.FAILED;
+    }
+  }
+
+  const files = managerFiles(config);
+  const refusal = refuseRepeatedFailover(files, config.manager.lastFailoverMinute, opts.ignoreLastFailover);
+  if (refusal) {
+    log.error('FAILOVER_REFUSED', `failover refused: ${refusal}`);
+    return ExitCode.FAILED;
+  }
+
+  const { SshPool } = await import('../ssh/client.js');
+  const ssh = new SshPool();
+  const { connect } = await import('../mysql/connection.js');
+  const clients: FailoverClients = {
+    mysql: (server, o) => connect({ host: server.ip, port: server.port, user: server.user, password: server.password, connectTimeoutMs: o?.connectTimeoutMs ?? 5000, label: server.id }),
+    ssh: (server) => ssh.get(server.id, server.ssh, server.id),
+    hook: (parameter, value, args, env, timeoutMs) => runHook(parameter, value, args, { timeoutMs, env: { ...process.env, ...env } as Record<string, string> }),
+  };
+  const abort: FailoverContext['abort'] = { requested: false };
+  process.on('SIGTERM', () => Object.assign(abort, { requested: true, reason: 'SIGTERM' }));
+  process.on('SIGINT', () => Object.assign(abort, { requested: true, reason: 'SIGINT' }));
+  try {
+    const report = await runFailover({
+      config,
+      clients,
+      log,
+      timeouts: DEFAULT_TIMEOUTS,
+      options: { deadMasterId: dead.id, newMasterId: next?.id, workdir: config.manager.managerWorkdir },
+      abort,
+      detectedAt: Date.now(),
+      changes: [],
+    });
+    if (report.masterMoved) markFailover(files, 'complete', `${reportText(report)}\n`);
+    if (!report.ok) {
+      markFailover(files, 'error', `${reportText(report)}\n`);
+      return ExitCode.FAILED;
+    }
+    return ExitCode.OK;
+  } finally {
+    await ssh.closeAll();
+  }
+}
