@@ -24,12 +24,21 @@ export interface SwitchOptions {
   deadMaster?: string;
   newMaster?: string;
   yes: boolean;
+  dryRun: boolean;
+  origMasterIsNewSlave: boolean;
+  runningUpdatesLimit: number;
+  runningSecondsLimit: number;
   ignoreLastFailover: boolean;
   logFormat: 'human' | 'json';
   color?: boolean;
 }
 
 /** HOST[:PORT] → the configured server it names (hostname or ip, and port when given). */
+export function seconds(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number of seconds, got "${v}"`);
+  return Number(v);
+}
+
 export function findServer(config: AppConfig, spec: string, what: string): ServerConfig {
   const m = /^(.*?)(?::(\d+))?$/.exec(spec)!;
   const host = m[1]!.toLowerCase();
@@ -49,7 +58,11 @@ export function registerSwitch(program: Command): void {
       if (v !== 'dead' && v !== 'alive') throw new InvalidArgumentError('dead or alive');
       return v;
     })
-    .option('--online', 'planned online switch of a live master (not implemented yet)', false)
+    .option('--online', 'planned online switch of a live master', false)
+    .option('--orig-master-is-new-slave', 'online: the old master becomes a slave of the new one', false)
+    .option('--running-updates-limit <seconds>', 'online: refuse when a slave lags, or a write transaction has been open, longer than this', seconds, 1)
+    .option('--running-seconds-limit <seconds>', 'online: refuse when a query has run longer than this on the master', seconds, 10)
+    .option('--dry-run', 'online: run the checks and print the plan; change nothing', false)
     .option('--dead-master <host[:port]>', 'the dead master (default: the server every slave replicates from)')
     .option('--new-master <host[:port]>', 'the slave to promote (default: MHA\'s rules choose)')
     .option('--yes', 'do not ask for confirmation', false)
@@ -63,6 +76,8 @@ export function registerSwitch(program: Command): void {
       'after',
       `
 Examples:
+  $ ha switch --conf /etc/app1.cnf --online --new-master 10.0.0.12 --orig-master-is-new-slave
+  $ ha switch --conf /etc/app1.cnf --online --new-master 10.0.0.12 --dry-run
   $ ha switch --conf /etc/app1.cnf --master-state dead
   $ ha switch --conf /etc/app1.cnf --master-state dead --dead-master 10.0.0.11 --new-master 10.0.0.12 --yes
 
@@ -70,8 +85,17 @@ Examples:
 shutdown, master recovery, slaves recovery, new master cleanup, report) once. Without --yes
 the plan is shown and must be confirmed on a terminal.
 
-Exit codes: 0 failover completed; 1 failover failed or refused; 2 usage error (also: --online,
-not implemented yet); 3 configuration error.`,
+--online checks first and changes nothing when a check fails: every slave replicating from the
+master with both threads running and within --running-updates-limit, the new master eligible
+(log_bin, not no_master, the same filters), no long write transaction or query on the master.
+Writes are then blocked with read_only (super_read_only on MySQL) and FLUSH TABLES WITH READ
+LOCK (which also holds writers with SUPER on MariaDB), for as long as the slaves need to reach
+the final coordinates; client connections still open on the old master are closed before the
+lock is released, so no blocked write can land there afterwards. A failure before the new
+master is writable rolls everything back.
+
+Exit codes: 0 done; 1 failed (rolled back when the message says so) or refused; 2 usage
+error; 3 configuration error.`,
     )
     .action(async (opts: SwitchOptions) => {
       const code = await runSwitch(opts);
@@ -106,10 +130,7 @@ async function masterOfSlaves(config: AppConfig): Promise<ServerConfig | undefin
 }
 
 export async function runSwitch(opts: SwitchOptions): Promise<number> {
-  if (opts.online || opts.masterState === 'alive') {
-    process.stderr.write('ha switch --online: the planned online switch is not implemented yet\n');
-    return ExitCode.USAGE;
-  }
+  if (opts.online || opts.masterState === 'alive') return runOnline(opts);
   if (opts.masterState !== 'dead') {
     process.stderr.write('ha switch: say --master-state dead (failover of a dead master) or --online\n');
     return ExitCode.USAGE;
@@ -187,6 +208,94 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
       return ExitCode.FAILED;
     }
     return ExitCode.OK;
+  } finally {
+    await ssh.closeAll();
+  }
+}
+
+async function runOnline(opts: SwitchOptions): Promise<number> {
+  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined });
+  const reporter = new Reporter({ json: opts.logFormat === 'json', out: process.stderr, color: opts.color === false ? false : undefined });
+  const loaded = loadConfigForCommand('switch', { conf: opts.conf, globalConf: opts.globalConf, json: opts.logFormat === 'json', color: opts.color }, reporter, Date.now());
+  if (typeof loaded === 'number') return loaded;
+  const config = loaded;
+  if (!opts.newMaster) {
+    process.stderr.write('ha switch --online: name the new master with --new-master HOST[:PORT]\n');
+    return ExitCode.USAGE;
+  }
+  let next: ServerConfig;
+  try {
+    next = findServer(config, opts.newMaster, '--new-master');
+  } catch (err) {
+    if (err instanceof CommandExit) {
+      process.stderr.write(`ha switch: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  const { SshPool } = await import('../ssh/client.js');
+  const ssh = new SshPool();
+  const { connect } = await import('../mysql/connection.js');
+  const clients: FailoverClients = {
+    mysql: (server, o) => connect({ host: server.ip, port: server.port, user: server.user, password: server.password, connectTimeoutMs: o?.connectTimeoutMs ?? 5000, label: server.id }),
+    ssh: (server) => ssh.get(server.id, server.ssh, server.id),
+    hook: (parameter, value, args, env, timeoutMs) => runHook(parameter, value, args, { timeoutMs, env: { ...process.env, ...env } as Record<string, string> }),
+  };
+  const sw = {
+    newMasterId: next.id,
+    origMasterIsNewSlave: opts.origMasterIsNewSlave,
+    runningUpdatesLimit: opts.runningUpdatesLimit,
+    runningSecondsLimit: opts.runningSecondsLimit,
+    lockWaitTimeout: 1,
+    catchUpTimeout: 10,
+  };
+  try {
+    const { planSwitch, runOnlineSwitch, SwitchError } = await import('../switch/online.js');
+    let plan;
+    try {
+      plan = await planSwitch(config, clients, sw);
+    } catch (err) {
+      if (err instanceof SwitchError) {
+        log.error('SWITCH_REFUSED', `switch refused: ${err.message}; nothing was changed`);
+        return ExitCode.FAILED;
+      }
+      throw err;
+    }
+    process.stdout.write(`Switch the master from ${plan.master.id} (${plan.master.hostname}:${plan.master.port}) to ${next.id} (${next.hostname}:${next.port}); slaves: ${plan.slaves.map((s) => s.server.id).join(', ')}${opts.origMasterIsNewSlave ? `; ${plan.master.id} becomes a slave of ${next.id}` : ''}.\n`);
+    if (plan.problems.length) {
+      for (const p of plan.problems) log.error('SWITCH_CHECK_FAILED', p);
+      log.error('SWITCH_REFUSED', 'switch refused: nothing was changed');
+      return ExitCode.FAILED;
+    }
+    log.info('SWITCH_CHECKS_OK', 'all checks passed');
+    if (opts.dryRun) {
+      process.stdout.write('Dry run: nothing was changed.\n');
+      return ExitCode.OK;
+    }
+    if (!opts.yes) {
+      if (!process.stdin.isTTY) {
+        process.stderr.write('ha switch: not on a terminal: confirm with --yes\n');
+        return ExitCode.USAGE;
+      }
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question('Proceed? (yes/NO): ');
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        process.stdout.write('Not confirmed: nothing was changed.\n');
+        return ExitCode.FAILED;
+      }
+    }
+    try {
+      const r = await runOnlineSwitch(config, clients, log, plan, sw);
+      log.info('SWITCH_DONE', `switched the master from ${r.oldMaster} to ${r.newMaster}: writes blocked ${r.writeBlockedMs} ms, ${r.closedConnections} client connection(s) closed on the old master, total ${r.totalMs} ms`, { data: r as unknown as Record<string, unknown> });
+      return ExitCode.OK;
+    } catch (err) {
+      if (err instanceof SwitchError) {
+        log.error('SWITCH_FAILED', `switch failed at "${err.step}": ${err.message}${err.rolledBack ? ' — rolled back: the old master takes writes again' : ''}`);
+        return ExitCode.FAILED;
+      }
+      throw err;
+    }
   } finally {
     await ssh.closeAll();
   }

@@ -1,0 +1,151 @@
+// `ha switch --online` on the lab, under write load: an unprivileged writer (the lab's load) and a
+// privileged one (ALL PRIVILEGES, which read_only does not stop on MariaDB) write through the
+// switch; no acknowledged write may be missing on the new master, and none may land on the old
+// master afterwards. Refusals change nothing; a failure after the block rolls back.
+import assert from 'node:assert/strict';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createConnection, type Connection } from 'mysql2/promise';
+import { ADMIN_PASSWORD, ADMIN_USER, Lab, type LabHost } from '../lab/lab.js';
+import { runHa } from './ha.js';
+
+/** The host that takes writes now (read_only=0): what a VIP or proxy would point at. */
+async function writable(lab: Lab): Promise<LabHost> {
+  for (const h of lab.hosts) {
+    const [r] = await lab.sql(h, 'SELECT @@read_only AS ro').catch(() => [{ ro: 1 }]);
+    if (Number(r!.ro) === 0) return h;
+  }
+  throw new Error('no writable host');
+}
+
+/** A writer with ALL PRIVILEGES: inserts numbered rows, reconnecting to the writable host after any error. */
+function privilegedWriter(lab: Lab) {
+  const acked: number[] = [];
+  let stop = false;
+  let n = 0;
+  const done = (async () => {
+    let conn: Connection | undefined;
+    const deadline = Date.now() + 60_000;
+    while (!stop && Date.now() < deadline) {
+      try {
+        if (!conn) {
+          const h = await writable(lab);
+          conn = await createConnection({ host: h.ip, port: 3306, user: ADMIN_USER, password: ADMIN_PASSWORD, connectTimeout: 1000 });
+        }
+        const id = ++n;
+        await conn.query('INSERT INTO hatest.priv (id) VALUES (?)', [id]);
+        acked.push(id);
+        await new Promise((r) => setTimeout(r, 3));
+      } catch {
+        await conn?.destroy();
+        conn = undefined;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    await conn?.end().catch(() => undefined);
+  })();
+  return {
+    acked,
+    async stop() {
+      stop = true;
+      await done;
+    },
+  };
+}
+
+async function ids(lab: Lab, h: number, table: string): Promise<Set<number>> {
+  return new Set((await lab.sql(h, `SELECT id FROM hatest.${table}`)).map((r) => Number(r.id)));
+}
+
+async function checksum(lab: Lab, h: number): Promise<string> {
+  const rows = await lab.sql(h, 'CHECKSUM TABLE hatest.load, hatest.priv');
+  return rows.map((r) => `${r.Table}=${r.Checksum}`).join(',');
+}
+
+describe('ha switch --online (lab)', () => {
+  let lab: Lab;
+  let conf: string;
+
+  before(async () => {
+    lab = await Lab.up({ hosts: 3, name: 'e2e-switch-online' });
+    conf = lab.writeConfig();
+    await lab.sql(1, 'CREATE TABLE hatest.priv (id INT PRIMARY KEY)');
+    await lab.waitForSlaveSync();
+  });
+  after(async () => {
+    await lab?.down();
+  });
+
+  it('refuses, changing nothing, when a slave lags, the new master is not a slave, or a long write is open', async () => {
+    const notSlave = await runHa(['switch', '--conf', conf, '--online', '--new-master', lab.hosts[0]!.ip, '--yes']);
+    assert.equal(notSlave.exitCode, 1);
+    assert.match(notSlave.stdout, /switch refused: server1 is the current master; nothing was changed/);
+
+    await lab.stopSlaveIo(3);
+    const lag = await runHa(['switch', '--conf', conf, '--online', '--new-master', lab.hosts[1]!.ip, '--yes']);
+    assert.equal(lag.exitCode, 1);
+    assert.match(lag.stdout, /server3: replication threads not running/);
+    await lab.startSlaveIo(3);
+
+    const c = await createConnection({ host: lab.hosts[0]!.ip, port: 3306, user: ADMIN_USER, password: ADMIN_PASSWORD });
+    await c.query('BEGIN');
+    await c.query('INSERT INTO hatest.priv VALUES (999999)');
+    await new Promise((r) => setTimeout(r, 2200));
+    const long = await runHa(['switch', '--conf', conf, '--online', '--new-master', lab.hosts[1]!.ip, '--yes']);
+    await c.query('ROLLBACK');
+    await c.end();
+    assert.equal(long.exitCode, 1);
+    assert.match(long.stdout, /a write transaction \(thread \d+\) has been open on the master for \d+ s/);
+    const [ro] = await lab.sql(1, 'SELECT @@read_only AS ro');
+    assert.equal(Number(ro!.ro), 0, 'the master still takes writes');
+    const dry = await runHa(['switch', '--conf', conf, '--online', '--new-master', lab.hosts[1]!.ip, '--dry-run']);
+    assert.equal(dry.exitCode, 0, dry.stdout + dry.stderr);
+    assert.match(dry.stdout, /Dry run: nothing was changed/);
+  });
+
+  it('rolls back when the new master dies after writes were blocked', async () => {
+    // The online-change hook stands in for a failure: its stop step kills the new master's mysqld.
+    const hook = join(lab.dir, 'online-change.sh');
+    writeFileSync(hook, `#!/bin/sh\ncase "$*" in *--command=stop*) kill -9 "$(cat ${lab.hosts[1]!.pidFile})" ;; esac\nexit 0\n`);
+    chmodSync(hook, 0o755);
+    const c = lab.writeConfig({ file: join(lab.dir, 'inject.cnf'), serverDefault: { master_ip_online_change_script: hook } });
+    const r = await runHa(['switch', '--conf', c, '--online', '--new-master', lab.hosts[1]!.ip, '--yes'], { timeoutMs: 60_000 });
+    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /rolled back: the old master takes writes again/);
+    const [ro] = await lab.sql(1, 'SELECT @@read_only AS ro');
+    assert.equal(Number(ro!.ro), 0);
+    await lab.sql(1, 'INSERT INTO hatest.priv VALUES (888888)');
+    await lab.sql(1, 'DELETE FROM hatest.priv WHERE id = 888888');
+    await lab.startMysqld(2);
+    await lab.waitForSlaveSync();
+  });
+
+  it('switches under load with no acknowledged write lost, and nothing landing on the old master afterwards', async () => {
+    const load = lab.startWriteLoad({ target: () => writable(lab) });
+    const priv = privilegedWriter(lab);
+    await load.waitForAcks(100, 20_000);
+    const t0 = Date.now();
+    const r = await runHa(['switch', '--conf', conf, '--online', '--new-master', lab.hosts[1]!.ip, '--orig-master-is-new-slave', '--yes'], { timeoutMs: 60_000 });
+    const commandMs = Date.now() - t0;
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const blocked = /writes blocked (\d+) ms/.exec(r.stdout)?.[1];
+    await new Promise((res) => setTimeout(res, 1000));
+    const res = await load.stop();
+    await priv.stop();
+    assert.ok(res.firstAckAfter(t0 + commandMs) !== undefined, 'the load resumed on the new master');
+    // Every acknowledged write is on the new master.
+    const onNew = await ids(lab, 2, 'load');
+    assert.deepEqual(res.acked.filter((a) => !onNew.has(a.n)).map((a) => a.n), [], 'unprivileged writes lost');
+    const privOnNew = await ids(lab, 2, 'priv');
+    assert.deepEqual(priv.acked.filter((id) => !privOnNew.has(id)), [], 'privileged writes lost');
+    // The old master is a slave of the new one and equal to it: nothing landed there on its own.
+    await lab.waitForSlaveSync([1, 3]);
+    const [ss] = await lab.sql(1, 'SHOW SLAVE STATUS');
+    assert.equal(ss!.Master_Host, lab.hosts[1]!.ip);
+    const sum = await checksum(lab, 2);
+    assert.equal(await checksum(lab, 1), sum);
+    assert.equal(await checksum(lab, 3), sum);
+    console.log(`# online switch: command ${commandMs} ms, writes blocked ${blocked} ms (ha), longest gap seen by the load ${res.longestGapMs} ms, ${res.acked.length} + ${priv.acked.length} acknowledged writes`);
+  });
+});
