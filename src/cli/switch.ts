@@ -261,7 +261,7 @@ async function runOnline(opts: SwitchOptions): Promise<number> {
       }
       throw err;
     }
-    process.stdout.write(`Switch the master from ${plan.master.id} (${plan.master.hostname}:${plan.master.port}) to ${next.id} (${next.hostname}:${next.port}); slaves: ${plan.slaves.map((s) => s.server.id).join(', ')}${opts.origMasterIsNewSlave ? `; ${plan.master.id} becomes a slave of ${next.id}` : ''}.\n`);
+    process.stdout.write(`Switch the master from ${plan.master.id} (${plan.master.hostname}:${plan.master.port}) to ${next.id} (${next.hostname}:${next.port}); other slaves: ${plan.slaves.filter((s) => s.server.id !== next.id).map((s) => s.server.id).join(', ')}${opts.origMasterIsNewSlave ? `; ${plan.master.id} becomes a slave of ${next.id}` : ''}.\n`);
     if (plan.problems.length) {
       for (const p of plan.problems) log.error('SWITCH_CHECK_FAILED', p);
       log.error('SWITCH_REFUSED', 'switch refused: nothing was changed');
