@@ -231,12 +231,18 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
     log.info('NEW_MASTER_WRITABLE', `${newMaster.id} takes writes at ${formatCoordinate(nmCoord)}: writes were blocked ${writeBlockedMs} ms`);
 
     // From here the new master is the master: failures are reported, not rolled back.
+    const clusterUsesGtid = plan.slaves.length > 0 && plan.slaves.every((x) => x.state.slaveStatus?.usesGtid === true);
     const repoint = async (targets: { server: ServerConfig; session: ServerSession; state: ServerState }[]) =>
       Promise.all(
         targets.map(async (s) => {
           const d = dialectFor(s.state.version);
           if (s.server.id !== master.id) await s.session.query(d.stopSlave());
-          const useGtid = s.state.slaveStatus?.usesGtid === true;
+          // The old master follows the cluster's mode; on MariaDB its own binlog is what it has
+          // executed, so its GTID slave position starts there.
+          const useGtid = s.server.id === master.id ? clusterUsesGtid : s.state.slaveStatus?.usesGtid === true;
+          if (useGtid && s.server.id === master.id && s.state.version.flavor === 'mariadb') {
+            await s.session.query('SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_binlog_pos');
+          }
           const redacted = await runChangeMaster(s.session, d, {
             host: newMaster.hostname,
             port: newMaster.port,

@@ -149,3 +149,37 @@ describe('ha switch --online (lab)', () => {
     console.log(`# online switch: command ${commandMs} ms, writes blocked ${blocked} ms (ha), longest gap seen by the load ${res.longestGapMs} ms, ${res.acked.length} + ${priv.acked.length} acknowledged writes`);
   });
 });
+
+describe('ha switch --online (lab, MariaDB GTID)', () => {
+  let lab: Lab;
+  let conf: string;
+  before(async () => {
+    lab = await Lab.up({ hosts: 3, gtid: true, name: 'e2e-switch-online-gtid' });
+    conf = lab.writeConfig();
+    await lab.sql(1, 'CREATE TABLE hatest.priv (id INT PRIMARY KEY)');
+    await lab.waitForSlaveSync();
+  });
+  after(async () => {
+    await lab?.down();
+  });
+
+  it('switches under load; the slaves and the old master follow the new master by GTID', async () => {
+    const load = lab.startWriteLoad({ target: () => writable(lab) });
+    await load.waitForAcks(100, 20_000);
+    const r = await runHa(['switch', '--conf', conf, '--online', '--new-master', lab.hosts[2]!.ip, '--orig-master-is-new-slave', '--yes'], { timeoutMs: 60_000 });
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    await new Promise((res) => setTimeout(res, 500));
+    const res = await load.stop();
+    const onNew = await ids(lab, 3, 'load');
+    assert.deepEqual(res.acked.filter((a) => !onNew.has(a.n)).map((a) => a.n), []);
+    await lab.waitForSlaveSync([1, 2]);
+    for (const h of [1, 2]) {
+      const [ss] = await lab.sql(h, 'SHOW SLAVE STATUS');
+      assert.equal(ss!.Master_Host, lab.hosts[2]!.ip);
+      assert.equal(ss!.Using_Gtid, 'Slave_Pos', `server${h} replicates by GTID`);
+    }
+    const sum = await checksum(lab, 3);
+    assert.equal(await checksum(lab, 1), sum);
+    assert.equal(await checksum(lab, 2), sum);
+  });
+});
