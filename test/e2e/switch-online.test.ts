@@ -83,10 +83,31 @@ describe('ha switch --online (lab)', () => {
     assert.match(notSlave.stdout, /switch refused: server1 is the current master; nothing was changed/);
 
     await lab.stopSlaveIo(3);
+    const stopped = await runHa(['switch', '--conf', conf, '--online', '--new-master', lab.hosts[1]!.ip, '--yes']);
+    assert.equal(stopped.exitCode, 1);
+    assert.match(stopped.stdout, /server3: replication threads not running/);
+    await lab.startSlaveIo(3);
+
+    // A real lag: a delayed slave holding an event stamped 100 s ago (Seconds_Behind_Master ~100).
+    await lab.sql(3, 'STOP SLAVE');
+    await lab.sql(3, 'CHANGE MASTER TO MASTER_DELAY = 3600');
+    await lab.sql(3, 'START SLAVE');
+    await lab.sql(1, 'SET timestamp = UNIX_TIMESTAMP() - 100');
+    await lab.sql(1, 'INSERT INTO hatest.priv VALUES (777777)');
+    await lab.sql(1, 'SET timestamp = DEFAULT');
+    const deadline = Date.now() + 20_000;
+    while (Number((await lab.sql(3, 'SHOW SLAVE STATUS'))[0]!.Seconds_Behind_Master ?? 0) < 50) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for server3 to report a delay');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const lag = await runHa(['switch', '--conf', conf, '--online', '--new-master', lab.hosts[1]!.ip, '--yes']);
     assert.equal(lag.exitCode, 1);
-    assert.match(lag.stdout, /server3: replication threads not running/);
-    await lab.startSlaveIo(3);
+    assert.match(lag.stdout, /server3 is \d+ s behind the master \(limit 1 s, --running-updates-limit\)/);
+    await lab.sql(3, 'STOP SLAVE');
+    await lab.sql(3, 'CHANGE MASTER TO MASTER_DELAY = 0');
+    await lab.sql(3, 'START SLAVE');
+    await lab.sql(1, 'DELETE FROM hatest.priv WHERE id = 777777');
+    await lab.waitForSlaveSync();
 
     const c = await createConnection({ host: lab.hosts[0]!.ip, port: 3306, user: ADMIN_USER, password: ADMIN_PASSWORD });
     await c.query('BEGIN');
