@@ -1113,3 +1113,14 @@ describe("config: agrees with MHA's own Config.pm (Debian's mha4mysql-manager)",
     });
   }
 });
+
+describe('the sample configs in conf/', () => {
+  it('load without errors or warnings', () => {
+    const loaded = loadConfig({ file: join(REPO, 'conf', 'app1.cnf'), globalFile: join(REPO, 'conf', 'masterha_default.cnf') });
+    assert.deepEqual(loaded.warnings, []);
+    assert.deepEqual(loaded.config.servers.map((s) => s.id), ['server1', 'server2', 'server3']);
+    assert.equal(loaded.config.servers[1]!.candidateMaster, true);
+    assert.equal(loaded.config.servers[2]!.noMaster, true);
+    assert.equal(loaded.config.manager.lastFailoverMinute, 480);
+  });
+});
