@@ -141,7 +141,16 @@ export async function runCheckRepl(opts: CheckReplOptions, deps: CheckReplDeps):
     }
   }
 
-  const topology = analyzeTopology(config, observations, { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: opts.secondsBehindMaster ?? config.manager.maxReplDelaySeconds });
+  const analyzeOptions = { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: opts.secondsBehindMaster ?? config.manager.maxReplDelaySeconds };
+  let topology = analyzeTopology(config, observations, analyzeOptions);
+  // Servers are read in parallel: under write load a slave read after the master can be ahead of
+  // the master's snapshot, and its newest GTID would look errant. The master's position only
+  // grows, so it is read again after the slaves and the rules judge on that.
+  const mi = observations.findIndex((o) => o.server.id === topology.masterId);
+  if (mi >= 0 && observations[mi]!.state) {
+    observations[mi] = await observe(observations[mi]!.server, deps);
+    topology = analyzeTopology(config, observations, analyzeOptions);
+  }
   reporter.heading('Replication topology');
   reporter.text(renderTree(config, topology, reporter.c));
   reporter.heading('Checks');
