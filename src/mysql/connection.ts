@@ -245,7 +245,7 @@ class Session implements MysqlConnection {
         // The statement may still be running server-side and its reply would arrive later,
         // out of step with the next statement: the session is not reusable.
         this.dead = { kind: 'timeout', detail: `a statement timed out after ${timeout} ms`, code };
-        this.conn.destroy();
+        this.hardDestroy();
         throw fail('timeout', `no reply within ${timeout} ms`, code);
       }
       if (err.fatal === true) {
@@ -260,7 +260,7 @@ class Session implements MysqlConnection {
     if (this.closed) return;
     this.closed = true;
     if (this.dead) {
-      this.conn.destroy();
+      this.hardDestroy();
       return;
     }
     // COM_QUIT waits for the server; one that stopped answering must not hold ha up.
@@ -270,16 +270,26 @@ class Session implements MysqlConnection {
     });
     try {
       const outcome = await Promise.race([this.conn.end().then(() => 'ended' as const), patience]);
-      if (outcome === 'late') this.conn.destroy();
+      if (outcome === 'late') this.hardDestroy();
     } catch {
-      this.conn.destroy();
+      this.hardDestroy();
     } finally {
       clearTimeout(timer);
     }
   }
 
+  /**
+   * mysql2's destroy() only half-closes the socket; to a host that no longer answers, the socket
+   * then lingers in FIN-WAIT-1 and keeps the process alive for minutes. Destroy the socket too.
+   */
+  private hardDestroy(): void {
+    this.conn.destroy();
+    const stream = (this.conn as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
+    stream?.destroy?.();
+  }
+
   destroy(): void {
     this.closed = true;
-    this.conn.destroy();
+    this.hardDestroy();
   }
 }

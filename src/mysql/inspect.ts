@@ -216,9 +216,12 @@ export function parseSlaveStatusRow(row: Row, sql: string, dialect: Dialect, var
   };
 
   const ioCol = requireColumn(row, C.ioRunning, sql);
-  const ioRunning = requiredText(ioCol.value, ioCol.name, sql);
+  const ioText = requiredText(ioCol.value, ioCol.name, sql);
+  // MariaDB reports "Preparing" for an IO thread that has connected but not started reading yet
+  // (seen right after START SLAVE): not running yet, like Connecting.
+  const ioRunning = ioText === 'Preparing' ? 'Connecting' : ioText;
   if (ioRunning !== 'Yes' && ioRunning !== 'No' && ioRunning !== 'Connecting') {
-    throw new Error(`${sql}: column ${ioCol.name} is ${JSON.stringify(ioRunning)}, expected Yes, No or Connecting`);
+    throw new Error(`${sql}: column ${ioCol.name} is ${JSON.stringify(ioText)}, expected Yes, No, Connecting or Preparing`);
   }
   const sqlCol = requireColumn(row, C.sqlRunning, sql);
   const sqlRunning = parseYesNo(requiredText(sqlCol.value, sqlCol.name, sql), sqlCol.name, sql);

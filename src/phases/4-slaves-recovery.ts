@@ -39,11 +39,21 @@ async function waitForThreads(ctx: FailoverContext, view: ServerView): Promise<v
   try {
     const deadline = Date.now() + ctx.timeouts.slaveStartMs;
     for (;;) {
-      const ss = (await readServerState(session)).slaveStatus;
+      // A status read can fail on a transient state: right after START SLAVE, MariaDB reports
+      // Slave_IO_Running "Preparing" (IO thread connected, not yet reading), which readServerState
+      // rejects; the slave was then reported FAILED although it replicated a moment later (e2e
+      // scenarios b, c, e, f). Keep polling until the deadline; the last error is reported then.
+      let ss: Awaited<ReturnType<typeof readServerState>>['slaveStatus'];
+      let readError: string | undefined;
+      try {
+        ss = (await readServerState(session)).slaveStatus;
+      } catch (err) {
+        readError = (err as Error).message;
+      }
       if (ss && ss.ioRunning === 'Yes' && ss.sqlRunning) return;
       if (ss && !ss.sqlRunning && ss.lastSqlErrno) throw new Error(`SQL thread stopped: error ${ss.lastSqlErrno}: ${ss.lastSqlError}`);
       if (ss && ss.ioRunning === 'No' && ss.lastIoErrno) throw new Error(`IO thread stopped: error ${ss.lastIoErrno}: ${ss.lastIoError}`);
-      if (Date.now() > deadline) throw new Error(`timed out after ${ctx.timeouts.slaveStartMs} ms waiting for both replication threads to run (IO ${ss?.ioRunning ?? '?'}, SQL ${ss?.sqlRunning ? 'Yes' : 'No'})`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${ctx.timeouts.slaveStartMs} ms waiting for both replication threads to run (${readError ? `last status read failed: ${readError}` : `IO ${ss?.ioRunning ?? '?'}, SQL ${ss?.sqlRunning ? 'Yes' : 'No'}`})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {

@@ -78,9 +78,13 @@ export function buildReport(
   newMasterWritableAt: number | undefined,
 ): FailoverReport {
   const slavesOk = (p4?.slaves ?? []).every((s) => s.ok || s.ignoreFail);
+  // A configured slave that was down during the failover still points at the dead master: it was
+  // not recovered, and without ignore_fail=1 that is a failure to report (exit 1, as the manager's
+  // help says: "a slave could not be recovered"), not a success (e2e scenario e exited 0).
+  const downOk = (p1?.down ?? []).every((d) => d.server.ignoreFail);
   return {
     app: ctx.config.appName,
-    ok: !error && !!p3 && slavesOk,
+    ok: !error && !!p3 && slavesOk && downOk,
     masterMoved: !!p3 && newMasterWritableAt !== undefined,
     deadMaster: ctx.options.deadMasterId,
     newMaster: p3?.newMaster.server.id,

@@ -697,7 +697,9 @@ describe('readServerState on bad replies', () => {
   });
 
   it('unexpected thread states are errors, not guesses', async () => {
-    await assert.rejects(readServerState(replay(withColumn(mariadbSlave(), sql, 'Slave_IO_Running', 'Preparing'))), /column Slave_IO_Running is "Preparing", expected Yes, No or Connecting/);
+    await assert.rejects(readServerState(replay(withColumn(mariadbSlave(), sql, 'Slave_IO_Running', 'Starting'))), /column Slave_IO_Running is "Starting", expected Yes, No, Connecting or Preparing/);
+    // MariaDB's "Preparing" (connected, not reading yet; seen right after START SLAVE) is not running yet.
+    assert.equal((await readServerState(replay(withColumn(mariadbSlave(), sql, 'Slave_IO_Running', 'Preparing')))).slaveStatus!.ioRunning, 'Connecting');
     await assert.rejects(readServerState(replay(withColumn(mariadbSlave(), sql, 'Slave_SQL_Running', ''))), /column Slave_SQL_Running is "", expected Yes or No/);
   });
 
