@@ -3,7 +3,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import { runHook } from '../hooks/run.js';
 import { ManagerLog } from '../manager/log.js';
 import { watchMaster, type MonitorDeps } from '../manager/monitor.js';
 import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, removeStatus, Status, writeFileAtomic, writeStatus, type StatusName, type StatusRecord } from '../manager/state.js';
@@ -17,7 +16,7 @@ import { Reporter } from '../report/reporter.js';
 import type { SshPool } from '../ssh/client.js';
 import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation } from '../topology/analyze.js';
 import { CommandExit, DEFAULT_GLOBAL_CONF, loadConfigForCommand } from './common.js';
-import { openServer } from './deps.js';
+import { openServer, productionClients } from './deps.js';
 import { ExitCode } from './exit-codes.js';
 
 export interface ManagerOptions {
@@ -178,11 +177,7 @@ export async function runManager(opts: ManagerOptions): Promise<number> {
 
   const { SshPool } = await import('../ssh/client.js');
   const ssh: SshPool = new SshPool();
-  const clients: FailoverClients & MonitorDeps = {
-    mysql: (server, o) => openServerWith(server, o?.connectTimeoutMs, (o as { queryTimeoutMs?: number } | undefined)?.queryTimeoutMs),
-    ssh: (server) => ssh.get(server.id, server.ssh, server.id),
-    hook: (parameter, value, args, env, timeoutMs) => runHook(parameter, value, args, { timeoutMs, env: { ...process.env, ...env } as Record<string, string> }),
-  };
+  const clients: FailoverClients & MonitorDeps = productionClients(ssh);
 
   try {
     setStatus('INITIALIZING_MONITOR');
@@ -254,9 +249,4 @@ export async function runManager(opts: ManagerOptions): Promise<number> {
   } finally {
     await ssh.closeAll();
   }
-}
-
-async function openServerWith(server: ServerConfig, connectTimeoutMs?: number, queryTimeoutMs?: number) {
-  const { connect } = await import('../mysql/connection.js');
-  return connect({ host: server.ip, port: server.port, user: server.user, password: server.password, connectTimeoutMs: connectTimeoutMs ?? 5000, queryTimeoutMs, label: server.id });
 }

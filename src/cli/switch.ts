@@ -4,7 +4,6 @@
 import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import { runHook } from '../hooks/run.js';
 import { ManagerLog } from '../manager/log.js';
 import { managerFiles, markFailover, refuseRepeatedFailover } from '../manager/state.js';
 import { readServerState } from '../mysql/inspect.js';
@@ -13,7 +12,7 @@ import { reportText } from '../phases/6-report.js';
 import { runFailover } from '../phases/run.js';
 import { Reporter } from '../report/reporter.js';
 import { CommandExit, DEFAULT_GLOBAL_CONF, loadConfigForCommand } from './common.js';
-import { openServer } from './deps.js';
+import { openServer, productionClients } from './deps.js';
 import { ExitCode } from './exit-codes.js';
 
 export interface SwitchOptions {
@@ -103,6 +102,21 @@ error; 3 configuration error.`,
     });
 }
 
+/** Without --yes, ask on a terminal; returns the exit code when the switch must not go on. */
+async function confirm(yes: boolean): Promise<number | undefined> {
+  if (yes) return undefined;
+  if (!process.stdin.isTTY) {
+    process.stderr.write('ha switch: not on a terminal: confirm with --yes\n');
+    return ExitCode.USAGE;
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const answer = await rl.question('Proceed? (yes/NO): ');
+  rl.close();
+  if (/^y(es)?$/i.test(answer.trim())) return undefined;
+  process.stdout.write('Not confirmed: nothing was changed.\n');
+  return ExitCode.FAILED;
+}
+
 /** The master the slaves point at, when the dead master was not named. */
 async function masterOfSlaves(config: AppConfig): Promise<ServerConfig | undefined> {
   const targets = new Map<string, number>();
@@ -159,19 +173,8 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
   }
   const plan = `Fail over dead master ${dead.id} (${dead.hostname}:${dead.port}) to ${next ? `${next.id} (${next.hostname}:${next.port})` : 'the slave MHA\'s rules choose'}.`;
   process.stdout.write(`${plan}\n`);
-  if (!opts.yes) {
-    if (!process.stdin.isTTY) {
-      process.stderr.write('ha switch: not on a terminal: confirm with --yes\n');
-      return ExitCode.USAGE;
-    }
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await rl.question('Proceed? (yes/NO): ');
-    rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) {
-      process.stdout.write('Not confirmed: nothing was changed.\n');
-      return ExitCode.FAILED;
-    }
-  }
+  const refused = await confirm(opts.yes);
+  if (refused !== undefined) return refused;
 
   const files = managerFiles(config);
   const refusal = refuseRepeatedFailover(files, config.manager.lastFailoverMinute, opts.ignoreLastFailover);
@@ -182,12 +185,7 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
 
   const { SshPool } = await import('../ssh/client.js');
   const ssh = new SshPool();
-  const { connect } = await import('../mysql/connection.js');
-  const clients: FailoverClients = {
-    mysql: (server, o) => connect({ host: server.ip, port: server.port, user: server.user, password: server.password, connectTimeoutMs: o?.connectTimeoutMs ?? 5000, label: server.id }),
-    ssh: (server) => ssh.get(server.id, server.ssh, server.id),
-    hook: (parameter, value, args, env, timeoutMs) => runHook(parameter, value, args, { timeoutMs, env: { ...process.env, ...env } as Record<string, string> }),
-  };
+  const clients: FailoverClients = productionClients(ssh);
   const abort: FailoverContext['abort'] = { requested: false };
   process.on('SIGTERM', () => Object.assign(abort, { requested: true, reason: 'SIGTERM' }));
   process.on('SIGINT', () => Object.assign(abort, { requested: true, reason: 'SIGINT' }));
@@ -235,12 +233,7 @@ async function runOnline(opts: SwitchOptions): Promise<number> {
   }
   const { SshPool } = await import('../ssh/client.js');
   const ssh = new SshPool();
-  const { connect } = await import('../mysql/connection.js');
-  const clients: FailoverClients = {
-    mysql: (server, o) => connect({ host: server.ip, port: server.port, user: server.user, password: server.password, connectTimeoutMs: o?.connectTimeoutMs ?? 5000, label: server.id }),
-    ssh: (server) => ssh.get(server.id, server.ssh, server.id),
-    hook: (parameter, value, args, env, timeoutMs) => runHook(parameter, value, args, { timeoutMs, env: { ...process.env, ...env } as Record<string, string> }),
-  };
+  const clients: FailoverClients = productionClients(ssh);
   const sw = {
     newMasterId: next.id,
     origMasterIsNewSlave: opts.origMasterIsNewSlave,
@@ -272,19 +265,8 @@ async function runOnline(opts: SwitchOptions): Promise<number> {
       process.stdout.write('Dry run: nothing was changed.\n');
       return ExitCode.OK;
     }
-    if (!opts.yes) {
-      if (!process.stdin.isTTY) {
-        process.stderr.write('ha switch: not on a terminal: confirm with --yes\n');
-        return ExitCode.USAGE;
-      }
-      const rl = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = await rl.question('Proceed? (yes/NO): ');
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) {
-        process.stdout.write('Not confirmed: nothing was changed.\n');
-        return ExitCode.FAILED;
-      }
-    }
+    const refused = await confirm(opts.yes);
+    if (refused !== undefined) return refused;
     try {
       const r = await runOnlineSwitch(config, clients, log, plan, sw);
       log.info('SWITCH_DONE', `switched the master from ${r.oldMaster} to ${r.newMaster}: writes blocked ${r.writeBlockedMs} ms, ${r.closedConnections} client connection(s) closed on the old master, total ${r.totalMs} ms`, { data: r as unknown as Record<string, unknown> });
