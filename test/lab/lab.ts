@@ -103,6 +103,13 @@ export interface LabUpOptions {
   mysqldOptions?: MysqldOptions;
   /** Per-host overrides, by host index. */
   hostMysqldOptions?: Record<number, MysqldOptions>;
+  /**
+   * Let hosts SSH to each other with the lab key (MHA needs this; ha does not). Default: the key
+   * is accepted only from the manager's address, so a test run of ha proves it needs no SSH mesh.
+   */
+  sshMesh?: boolean;
+  /** Environment for every SSH session on the hosts (sshd_config SetEnv), e.g. a Perl shim for MHA's node tools. */
+  sshdEnv?: Record<string, string>;
 }
 
 export interface LabHost {
@@ -702,7 +709,8 @@ export class Lab {
     ]);
     this.timings.prepareFiles = Date.now() - t;
 
-    fs.copyFileSync(`${s.sshKeyFile}.pub`, s.authorizedKeysFile);
+    const pub = fs.readFileSync(`${s.sshKeyFile}.pub`, 'utf8').trim();
+    fs.writeFileSync(s.authorizedKeysFile, `${opts.sshMesh ? '' : `from="${s.managerIp}" `}${pub}\n`);
     fs.writeFileSync(
       s.knownHostsFile,
       s.hosts
@@ -713,7 +721,7 @@ export class Lab {
         .join(''),
     );
     for (const h of s.hosts) {
-      fs.writeFileSync(h.sshdConfig, this.sshdConfig(h));
+      fs.writeFileSync(h.sshdConfig, this.sshdConfig(h, opts.sshdEnv));
       fs.writeFileSync(h.cnfFile, this.mycnf(h, { ...opts.mysqldOptions, ...opts.hostMysqldOptions?.[h.index] }));
     }
 
@@ -761,8 +769,12 @@ export class Lab {
     }
   }
 
-  private sshdConfig(h: LabHost): string {
+  private sshdConfig(h: LabHost, env: Record<string, string> = {}): string {
     const s = this.state;
+    const setEnv = Object.entries(env).map(([k, v]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /[\s"]/.test(v)) throw new LabError(`sshdEnv ${k}=${v}: names are identifiers, values without spaces or quotes`);
+      return `${k}=${v}`;
+    });
     return [
       `# lab ${s.id} ${h.name}`,
       `ListenAddress ${h.ip}:${h.sshPort}`,
@@ -784,6 +796,8 @@ export class Lab {
       'LoginGraceTime 30',
       'LogLevel INFO',
       `Subsystem sftp ${SFTP_SERVER}`,
+      // One line: like most sshd options, only the first SetEnv counts.
+      ...(setEnv.length ? [`SetEnv ${setEnv.join(' ')}`] : []),
       '',
     ].join('\n');
   }
