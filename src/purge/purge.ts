@@ -201,11 +201,11 @@ export async function purgeHost(target: ServerConfig, observer: Observer, deps: 
     // What the purge would cut at if it started now: everything the target has read.
     const readNow = verdict.slave.readPosition;
     const pre = judgePeers(me, verdict.slave, readNow, all, opts.waitSeconds);
-    if (pre.kind === 'blocked') throw stillNeeded(target, pre.needs, readNow);
+    if (pre.kind === 'blocked') throw stillNeeded(pre.needs);
 
     if (opts.dryRun) {
       const waited = await waitForPeers(observer, target, readNow, opts.waitSeconds, deps);
-      if (waited.kind !== 'ok') throw stillNeeded(target, waited.needs, readNow);
+      if (waited.kind !== 'ok') throw stillNeeded(waited.needs);
       result.files = purgeable.map((f) => ({ file: resolve(f.entry), bytes: Math.max(f.bytes, 0) }));
       result.kept = files.filter((f) => !purgeable.includes(f)).map((f) => resolve(f.entry));
       result.bytesFreed = result.files.reduce((n, f) => n + f.bytes, 0);
@@ -252,7 +252,7 @@ async function purgeForReal(
     // The IO thread is stopped: the read position is final, the relay logs end there.
     cut = slaveOf(await observer.observe(target)).readPosition;
     const waited = await waitForPeers(observer, target, cut, opts.waitSeconds, deps, true);
-    if (waited.kind !== 'ok') throw stillNeeded(target, waited.needs, cut);
+    if (waited.kind !== 'ok') throw stillNeeded(waited.needs);
 
     const runId = randomBytes(4).toString('hex');
     const link = parseLink(await remote(deps, target, linkScript(datadir, index, runId, opts.workdir, target.remoteWorkdir), 'hard-linking the relay logs'));
@@ -372,10 +372,10 @@ async function waitForPeers(
   }
 }
 
-function stillNeeded(target: ServerConfig, needs: Need[], cut: BinlogCoordinate): Skip {
+function stillNeeded(needs: Need[]): Skip {
   const who = needs.map((n) => n.server).join(', ');
   return new Skip(
-    `not purged: ${who} still need${needs.length === 1 ? 's' : ''} relay-log events of ${target.id} (up to ${formatCoordinate(cut)}) for a failover — ${needs.map((n) => n.reason).join('; ')}`,
+    `not purged: ${who} still need${needs.length === 1 ? 's' : ''} these relay logs for a failover — ${needs.map((n) => n.reason).join('; ')}`,
     'skipped',
     needs,
   );

@@ -112,7 +112,7 @@ export function judgePeer(peer: Observed, targetStream: string, cut: BinlogCoord
     return { kind: 'blocked', need: { server: id, exec, read, reason: `cannot compare ${id}'s exec position ${exec} with ${formatCoordinate(cut)}: ${(err as Error).message}` } };
   }
   if (order >= 0) return { kind: 'ok' };
-  const lacks = `${id} has executed only up to ${exec} (read ${read}) and still needs the events from there to ${formatCoordinate(cut)}`;
+  const lacks = `${id} has executed only up to ${exec} (read ${read}), not the events up to ${formatCoordinate(cut)} the purge would delete`;
   if (s.lastSqlErrno !== 0 || !s.sqlRunning) {
     return { kind: 'blocked', need: { server: id, exec, read, reason: `${lacks}; its SQL thread is stopped${s.lastSqlErrno ? ` (error ${s.lastSqlErrno})` : ''}` } };
   }
