@@ -288,3 +288,62 @@ describe('after a purge, a failover with a lagging slave loses nothing', () => {
     assert.ok(eventsFromRelayOf(log, 'server3', 'server2') > 0, 'server3 got nothing from server2\'s relay logs');
   });
 });
+
+// The control experiment: the same lag, but server2's relay logs purged the way MHA's
+// purge_relay_logs does it (relay_log_purge=1 + FLUSH, no look at the other slaves). The failover
+// then cannot give server3 what it lacks: this is what the safety rule prevents.
+describe('control: purging without the rule loses what a lagging slave needs', () => {
+  const s = new Scenario({ name: 'e2e-purge-control', hosts: 3 });
+  before(() => s.up());
+  after(() => s.teardown());
+
+  it("an unconditional purge on server2 while server3 lags breaks server3's recovery", async () => {
+    await s.startManager();
+    await lagSlave(s, 3);
+    // server3's read position is now in a relay log of server2 that later ones follow.
+    for (let i = 0; i < 3; i++) {
+      await s.lab.sql(2, 'FLUSH RELAY LOGS');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await s.lab.waitForSlaveSync([2], 10_000);
+    await s.lab.sql(2, 'SET GLOBAL relay_log_purge = 1');
+    await s.lab.sql(2, 'FLUSH NO_WRITE_TO_BINLOG RELAY LOGS');
+    await new Promise((r) => setTimeout(r, 1500)); // MHA sleeps 3 s here
+    await s.lab.sql(2, 'SET GLOBAL relay_log_purge = 0');
+    await s.lab.killMysqld(1);
+    const exit = await s.mgr.waitExit('the failover to end', 60_000);
+    const log = s.mgr.text();
+    assert.notEqual(exit.code, 0, `the failover succeeded although server2's relay logs were purged:\n${log.slice(-3000)}`);
+    // Either way of saying it: the relay logs server3's recovery starts in are gone from server2.
+    assert.match(log, /server3: FAILED: .*(relay logs before it are gone|no longer hold that position \(purged)/);
+  });
+});
+
+describe('ha purge-relay-logs (lab, MariaDB GTID replication)', () => {
+  let lab: Lab;
+  let conf: string;
+  before(async () => {
+    lab = await Lab.up({ hosts: 3, gtid: true, name: 'e2e-purge-gtid' });
+    conf = lab.writeConfig();
+    await lab.sql(1, 'CREATE TABLE hatest.purge_t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(600))');
+    await lab.waitForSlaveSync();
+  });
+  after(() => lab?.down());
+
+  it('purges both slaves; replication by GTID goes on, every server equal', async () => {
+    await makeRelayLogs(lab, 3);
+    const before = { 2: relayIndex(lab, 2), 3: relayIndex(lab, 3) } as Record<number, string[]>;
+    const sizes = { 2: relayOnDisk(lab, 2), 3: relayOnDisk(lab, 3) } as Record<number, Map<string, number>>;
+    const r = await purge(conf);
+    assert.equal(r.exitCode, 0, r.stdout);
+    for (const h of [2, 3]) {
+      await assertPurged(lab, h, hostResult(r, `server${h}`), before[h]!, sizes[h]!);
+      assert.equal((await slave(lab, h)).Using_Gtid, 'Slave_Pos');
+    }
+    await lab.sql(1, `INSERT INTO hatest.purge_t (v) VALUES ('after the purge')`);
+    await lab.waitForSlaveSync([2, 3], 20_000);
+    const pos = await Promise.all([1, 2, 3].map(async (h) => (await lab.sql(h, 'SELECT @@GLOBAL.gtid_current_pos AS p'))[0]!.p));
+    assert.deepEqual(new Set(pos).size, 1, `GTID positions differ: ${pos.join(' ')}`);
+    await assertAllEqual(lab, 1, [2, 3]);
+  });
+});
