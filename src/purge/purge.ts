@@ -148,7 +148,8 @@ async function remote(deps: PurgeDeps, server: ServerConfig, script: string, wha
 }
 
 function slaveOf(o: Observed): SlaveStatus {
-  const s = o.state?.slaveStatus;
+  if (!o.state) throw new Error(`cannot read ${o.server.id}'s replication status: ${o.error ?? 'unknown error'}`);
+  const s = o.state.slaveStatus;
   if (!s) throw new Skip('replication is no longer configured on it', 'failed');
   return s;
 }
