@@ -3,7 +3,8 @@
 // purge_relay_logs, but it never deletes relay-log events another slave has not executed yet.
 // How and why: docs/purge-relay-logs.md, src/purge/.
 import type { Command } from 'commander';
-import type { ServerConfig } from '../config/types.js';
+import type { AppConfig, ServerConfig } from '../config/types.js';
+import { isAlive, managerFiles, readStatus } from '../manager/state.js';
 import { formatDuration, type Reporter } from '../report/reporter.js';
 import { PurgeCode } from '../purge/codes.js';
 import { Observer, formatBytes, purgeHost, type HostResult, type PurgeDeps } from '../purge/purge.js';
@@ -99,7 +100,7 @@ export async function runPurgeRelayLogs(opts: PurgeRelayLogsOptions, reporter: R
         results.push({ server: server.id, host: server.hostname, outcome: 'skipped', failed: true, message: 'not attempted: stopped by a signal', files: [], bytesFreed: 0, kept: [], durationMs: 0 });
         continue;
       }
-      const r = await purgeHost(server, observer, deps, { dryRun: opts.dryRun, waitSeconds: wait, workdir: opts.workdir });
+      const r = await purgeHost(server, observer, deps, { dryRun: opts.dryRun, waitSeconds: wait, workdir: opts.workdir, managerBusy: () => managerBusy(config) });
       // A server named by --host that is not a slave is a mistake; in a full run it is just listed.
       if (opts.host !== undefined && (r.outcome === 'master' || r.outcome === 'not-a-slave')) r.failed = true;
       results.push(r);
@@ -121,6 +122,17 @@ export async function runPurgeRelayLogs(opts: PurgeRelayLogsOptions, reporter: R
     : `Not purged: ${failed.map((r) => r.server).join(', ')}${purged.length ? `; ${opts.dryRun ? 'would free' : 'freed'} ${formatBytes(freed)} on ${purged.map((r) => r.server).join(', ')}` : ''}`;
   reporter.finish({ command, ok, exitCode, durationMs: Date.now() - started, message, dryRun: opts.dryRun, bytesFreed: freed, hosts: results });
   return exitCode;
+}
+
+/**
+ * A manager for this application on this host that is failing over (or confirming a failed ping)
+ * is about to stop and repoint the slaves: pausing and restarting an IO thread then would race it.
+ */
+export function managerBusy(config: AppConfig): string | undefined {
+  const st = readStatus(managerFiles(config));
+  if (!st || !isAlive(st.pid)) return undefined;
+  if (st.status !== 'FAILOVER_RUNNING' && st.status !== 'PING_FAILING' && st.status !== 'PING_FAILED') return undefined;
+  return `the manager (pid ${st.pid}) reports ${st.code}:${st.status}${st.phase ? ` (${st.phase})` : ''}: not touching replication while the master may be failing over`;
 }
 
 const CODE_OF: Record<HostResult['outcome'], string> = {

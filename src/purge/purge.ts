@@ -44,6 +44,8 @@ export interface PurgeOptions {
   waitSeconds: number;
   /** Where the hard links go; undefined: remote_workdir if on the relay logs' filesystem, else beside them. */
   workdir?: string;
+  /** Why not to touch replication now (a manager on this host is failing over), or undefined. */
+  managerBusy?: () => string | undefined;
 }
 
 export type Outcome = 'purged' | 'would-purge' | 'clean' | 'master' | 'not-a-slave' | 'self-purging' | 'skipped' | 'failed';
@@ -175,6 +177,8 @@ export async function purgeHost(target: ServerConfig, observer: Observer, deps: 
   let session: Session | undefined;
   let locked = false;
   try {
+    const busy = opts.managerBusy?.();
+    if (busy) return done('skipped', busy, true);
     const all = await observer.observeAll();
     const me = all.find((o) => o.server.id === target.id)!;
     const verdict = judgeTarget(me, all);
@@ -249,6 +253,8 @@ async function purgeForReal(
   let skip: Skip | undefined;
   const pauseStart = Date.now();
   try {
+    const busy = opts.managerBusy?.();
+    if (busy) throw new Skip(busy, 'skipped');
     if (ioWasRunning) await session.query(dialect.stopSlaveIoThread());
     // The IO thread is stopped: the read position is final, the relay logs end there.
     cut = slaveOf(await observer.observe(target)).readPosition;

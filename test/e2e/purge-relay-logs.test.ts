@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/index.js';
+import { managerFiles, removeStatus, writeStatus } from '../../src/manager/state.js';
 import { Lab } from '../lab/lab.js';
 import { runHa, runHaJson } from './ha.js';
 import { Scenario, assertAllEqual, eventsFromRelayOf, expectCompletedFailover, lagSlave } from './manager-harness.js';
@@ -241,7 +243,7 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
     }
   });
 
-  it('usage: an unknown --host exits 2, the master exits 1, a bad --wait exits 2', async () => {
+  it('usage: an unknown --host exits 2, the master exits 1, a bad --wait exits 2; a failing-over manager is left alone', async () => {
     const unknown = await purge(conf, ['--host', 'server9']);
     assert.equal(unknown.exitCode, 2, unknown.stdout);
     assert.match(JSON.stringify(unknown.json), /--host server9: no \[serverN\] block or hostname server9/);
@@ -250,6 +252,16 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
     assert.equal(hostResult(master, 'server1').outcome, 'master');
     const wait = await runHa(['purge-relay-logs', '--conf', conf, '--wait', 'soon']);
     assert.equal(wait.exitCode, 2, wait.stdout);
+    // A manager on this host in the middle of a failover: hands off.
+    const files = managerFiles(loadConfig({ file: conf, globalFile: '/nonexistent' }).config);
+    writeStatus(files, { app: 'app1', pid: process.pid, status: 'FAILOVER_RUNNING', code: 50, phase: '3.2 Saving dead master\'s binlog', startedAt: new Date().toISOString(), updatedAt: new Date().toISOString(), pingIntervalSeconds: 3 });
+    try {
+      const busy = await purge(conf, ['--host', 'server2']);
+      assert.equal(busy.exitCode, 1, busy.stdout);
+      assert.match(hostResult(busy, 'server2').message, /the manager \(pid \d+\) reports 50:FAILOVER_RUNNING \(3\.2 Saving dead master's binlog\): not touching replication/);
+    } finally {
+      removeStatus(files);
+    }
     const help = await runHa(['purge-relay-logs', '--help']);
     assert.equal(help.exitCode, 0);
     assert.match(help.stdout, /Exit codes: 0 every slave purged[\s\S]*1 a slave could not be purged[\s\S]*2 usage error/);
