@@ -45,7 +45,7 @@ Examples:
   $ ha purge-relay-logs --conf /etc/app1.cnf --dry-run
   $ ha purge-relay-logs --conf /etc/app1.cnf --host server2
   $ ha purge-relay-logs --conf /etc/app1.cnf --json | jq '.hosts[] | {server, outcome, bytesFreed}'
-  cron (every 4 hours, one run at a time):
+  /etc/cron.d/ha-purge-relay-logs (every 4 hours, never two runs at once):
   0 */4 * * * root flock -n /run/ha-purge.lock ha purge-relay-logs --conf /etc/app1.cnf --no-color >> /var/log/ha/purge.log 2>&1
 
 Exit codes: 0 every slave purged or already clean (the master and servers without replication
