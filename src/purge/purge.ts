@@ -19,7 +19,7 @@ import { resolveIndexEntry } from '../binlog/relay-map.js';
 import type { ServerConfig } from '../config/types.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
-import type { BinlogCoordinate, SlaveStatus, SqlRunner } from '../mysql/types.js';
+import type { BinlogCoordinate, ServerState, SlaveStatus, SqlRunner } from '../mysql/types.js';
 import type { ExecOptions, ExecResult } from '../ssh/client.js';
 import { baseName, cleanupScript, linkScript, listScript, parseCleanup, parseLink, parseList, type RelayFile } from './remote.js';
 import { judgePeers, judgeTarget, sqlCaughtUp, type Need, type Observed } from './rules.js';
@@ -36,6 +36,8 @@ export interface PurgeDeps {
   openServer(server: ServerConfig): Promise<Session>;
   ssh(server: ServerConfig): Promise<RemoteShell>;
   sleep(ms: number): Promise<void>;
+  /** How a server's state is read; readServerState unless a test fakes it. */
+  readState?: (session: Session) => Promise<ServerState>;
 }
 
 export interface PurgeOptions {
@@ -115,7 +117,7 @@ export class Observer {
   async observe(server: ServerConfig): Promise<Observed> {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        return { server, state: await readServerState(await this.session(server)) };
+        return { server, state: await (this.deps.readState ?? readServerState)(await this.session(server)) };
       } catch (err) {
         await this.drop(server);
         if (attempt === 1) return { server, error: (err as Error).message };

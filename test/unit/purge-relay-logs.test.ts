@@ -7,8 +7,9 @@ import { linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unl
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { ServerConfig } from '../../src/config/types.js';
 import type { SlaveStatus } from '../../src/mysql/types.js';
-import { describeFiles, formatBytes, purgeableBefore } from '../../src/purge/purge.js';
+import { Observer, describeFiles, formatBytes, purgeHost, purgeableBefore, type PurgeDeps } from '../../src/purge/purge.js';
 import { LINK_PREFIX, cleanupScript, linkScript, listScript, parseCleanup, parseLink, parseList } from '../../src/purge/remote.js';
 import { judgePeer, judgePeers, judgeTarget, masterOf, selectServers, sqlCaughtUp, streamKey, type Observed } from '../../src/purge/rules.js';
 import { fakeServer, fakeSlaveStatus, fakeState } from './fakes.js';
@@ -259,5 +260,142 @@ describe('purge-relay-logs: the remote scripts, run with bash on a scratch relay
     } finally {
       rmSync(s.dir, { recursive: true, force: true });
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The whole per-slave sequence on fake servers and a fake SSH host: statements in order, and the
+// restore that must happen whatever fails.
+
+interface FakeWorld {
+  log: string[];
+  deps: PurgeDeps;
+  observer: Observer;
+  servers: ServerConfig[];
+}
+
+function fakeWorld(opts: { failOn?: RegExp; peer?: Partial<SlaveStatus> } = {}): FakeWorld {
+  const log: string[] = [];
+  const servers = [fakeServer(1), fakeServer(2), fakeServer(3)];
+  const slaveState = (n: number, over: Partial<SlaveStatus> = {}) =>
+    fakeState(n, { relayLogIndex: '/var/lib/mysql/relay-bin.index', slaveStatus: fakeSlaveStatus(1, { relayLogPosition: { file: 'relay-bin.000003', position: 400 }, ...over }) });
+  const states = new Map([
+    ['server1', fakeState(1)],
+    ['server2', slaveState(2)],
+    ['server3', slaveState(3, opts.peer)],
+  ]);
+  let flushed = false;
+  const deps: PurgeDeps = {
+    openServer: async (server) => {
+      const session = {
+        id: server.id,
+        async query(sql: string) {
+          log.push(`${server.id}: ${sql}`);
+          if (opts.failOn?.test(sql)) throw new Error(`fake failure of ${sql}`);
+          if (/^FLUSH/.test(sql)) flushed = true;
+          if (/STOP (SLAVE|REPLICA) IO_THREAD/.test(sql)) states.get(server.id)!.slaveStatus!.ioRunning = 'No';
+          if (/START (SLAVE|REPLICA) IO_THREAD/.test(sql)) states.get(server.id)!.slaveStatus!.ioRunning = 'Yes';
+          return /GET_LOCK/.test(sql) ? [{ got: 1 }] : [];
+        },
+        async close() {},
+      };
+      return session;
+    },
+    readState: async (session) => structuredClone(states.get((session as unknown as { id: string }).id)!),
+    ssh: async (server) => ({
+      async exec(command: string) {
+        const kind = command.includes('ln -- ') ? 'link' : command.includes('truncate') ? 'cleanup' : 'list';
+        log.push(`${server.id}$ ${kind}`);
+        const files = flushed ? ['./relay-bin.000003', './relay-bin.000004'] : ['./relay-bin.000001', './relay-bin.000002', './relay-bin.000003'];
+        const stdout =
+          kind === 'list'
+            ? files.map((f) => `R 100 ${f}\n`).join('')
+            : kind === 'link'
+              ? `W /var/tmp\n${files.map((f) => `L 100 ${f}\n`).join('')}`
+              : `F 100 /var/tmp/${LINK_PREFIX}ab12.relay-bin.000001\nF 100 /var/tmp/${LINK_PREFIX}ab12.relay-bin.000002\nK 100 /var/tmp/${LINK_PREFIX}ab12.relay-bin.000003\n${files.map((f) => `I ${f}\n`).join('')}`;
+        return { code: 0, stdout, stderr: '', truncated: false, durationMs: 1 };
+      },
+    }),
+    sleep: async () => undefined,
+  };
+  return { log, deps, observer: new Observer(servers, deps), servers };
+}
+
+const statements = (w: FakeWorld) => w.log.filter((l) => l.startsWith('server2') && !/SHOW|GET_LOCK|RELEASE_LOCK/.test(l));
+
+describe('purge-relay-logs: one slave, start to end, on fakes', () => {
+  it('pauses the IO thread, links, purges, restores relay_log_purge and the IO thread, then frees the copies', async () => {
+    const w = fakeWorld();
+    const r = await purgeHost(w.servers[1]!, w.observer, w.deps, { dryRun: false, waitSeconds: 5 });
+    assert.equal(r.outcome, 'purged', r.message);
+    assert.deepEqual(
+      statements(w).map((l) => l.replace(/REPLICA/, 'SLAVE')),
+      [
+        'server2$ list',
+        'server2: STOP SLAVE IO_THREAD',
+        'server2$ link',
+        'server2: SET GLOBAL relay_log_purge = 1',
+        'server2: FLUSH NO_WRITE_TO_BINLOG RELAY LOGS',
+        'server2$ list',
+        'server2: SET GLOBAL relay_log_purge = 0',
+        'server2: START SLAVE IO_THREAD',
+        'server2$ cleanup',
+      ],
+    );
+    assert.deepEqual(r.files.map((f) => f.file), ['/var/lib/mysql/relay-bin.000001', '/var/lib/mysql/relay-bin.000002']);
+    assert.equal(r.bytesFreed, 200);
+    assert.deepEqual(r.relayLogPurge, { before: false, restored: true });
+    assert.ok(w.log.some((l) => /RELEASE_LOCK/.test(l)), 'lock not released');
+  });
+
+  it('a failed FLUSH still puts relay_log_purge back, restarts the IO thread and removes the links', async () => {
+    const w = fakeWorld({ failOn: /^FLUSH/ });
+    const r = await purgeHost(w.servers[1]!, w.observer, w.deps, { dryRun: false, waitSeconds: 5 });
+    assert.equal(r.outcome, 'failed');
+    assert.match(r.message, /fake failure of FLUSH/);
+    const s = statements(w).map((l) => l.replace(/REPLICA/, 'SLAVE'));
+    assert.deepEqual(s.slice(s.indexOf('server2: FLUSH NO_WRITE_TO_BINLOG RELAY LOGS')), [
+      'server2: FLUSH NO_WRITE_TO_BINLOG RELAY LOGS',
+      'server2: SET GLOBAL relay_log_purge = 0',
+      'server2: START SLAVE IO_THREAD',
+      'server2$ cleanup',
+    ]);
+    assert.deepEqual(r.relayLogPurge, { before: false, restored: true });
+  });
+
+  it('a restore that fails is an error naming the statement to run by hand', async () => {
+    const w = fakeWorld({ failOn: /relay_log_purge = 0/ });
+    const r = await purgeHost(w.servers[1]!, w.observer, w.deps, { dryRun: false, waitSeconds: 5 });
+    assert.equal(r.outcome, 'failed');
+    assert.match(r.message, /relay_log_purge could NOT be set back to 0: .* set it by hand: SET GLOBAL relay_log_purge=0/);
+    assert.equal(w.log.filter((l) => /relay_log_purge = 0/.test(l)).length, 3, 'tried on fresh sessions');
+  });
+
+  it('a slave that cannot catch up skips the purge before the IO thread is touched', async () => {
+    const w = fakeWorld({ peer: { sqlRunning: false, execPosition: { file: 'mysql-bin.000003', position: 10 } } });
+    const r = await purgeHost(w.servers[1]!, w.observer, w.deps, { dryRun: false, waitSeconds: 5 });
+    assert.equal(r.outcome, 'skipped');
+    assert.deepEqual(r.neededBy?.map((n) => n.server), ['server3']);
+    assert.deepEqual(statements(w), ['server2$ list']);
+  });
+
+  it('a slave still behind when the wait ends: the IO thread is started again, nothing purged', async () => {
+    const w = fakeWorld({ peer: { execPosition: { file: 'mysql-bin.000003', position: 10 } } });
+    const r = await purgeHost(w.servers[1]!, w.observer, w.deps, { dryRun: false, waitSeconds: 0 });
+    assert.equal(r.outcome, 'skipped');
+    assert.match(r.message, /server3 still needs these relay logs/);
+    assert.deepEqual(statements(w).map((l) => l.replace(/REPLICA/, 'SLAVE')), ['server2$ list', 'server2: STOP SLAVE IO_THREAD', 'server2: START SLAVE IO_THREAD']);
+  });
+
+  it('--dry-run and a busy manager change nothing', async () => {
+    const w = fakeWorld();
+    const r = await purgeHost(w.servers[1]!, w.observer, w.deps, { dryRun: true, waitSeconds: 5 });
+    assert.equal(r.outcome, 'would-purge');
+    assert.deepEqual(r.files.map((f) => f.file), ['/var/lib/mysql/relay-bin.000001', '/var/lib/mysql/relay-bin.000002']);
+    assert.deepEqual(statements(w), ['server2$ list']);
+    const b = fakeWorld();
+    const busy = await purgeHost(b.servers[1]!, b.observer, b.deps, { dryRun: false, waitSeconds: 5, managerBusy: () => 'the manager is failing over' });
+    assert.equal(busy.outcome, 'skipped');
+    assert.deepEqual(statements(b), []);
   });
 });
