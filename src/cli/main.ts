@@ -7,6 +7,7 @@ import { registerCheckSsh } from './check-ssh.js';
 import { CommandExit } from './common.js';
 import { ExitCode } from './exit-codes.js';
 import { registerManager } from './manager.js';
+import { registerPurgeRelayLogs } from './purge-relay-logs.js';
 import { registerStatus } from './status.js';
 import { registerSwitch } from './switch.js';
 
@@ -34,6 +35,7 @@ Exit codes: 0 ok, 1 check or operation failed, 2 usage error or not implemented,
   registerStatus(program);
   registerSwitch(program);
   registerBinlog(program);
+  registerPurgeRelayLogs(program);
   return program;
 }
 
