@@ -34,14 +34,16 @@ finishedAt, totalMs, file), or null; \`ha report\` prints the whole report.
 Exit code: the status code, as masterha_check_status: 0 PING_OK, 2 NOT_RUNNING,
 10 INITIALIZING_MONITOR, 20 PING_FAILING, 21 PING_FAILED, 31 CONFIG_ERROR,
 32 TIMESTAMP_OLD (the manager stopped writing its status), 50 FAILOVER_RUNNING,
-51 FAILOVER_ERROR; 3 for a configuration error.`,
+51 FAILOVER_ERROR; 3 for a configuration error (2 NOT_RUNNING also for a usage error).`,
       ),
   ).action((opts: CommonOptions) => {
     const reporter = new Reporter({ json: opts.json, color: colorChoice(opts) });
     const config = loadConfigForCommand('status', opts, reporter, Date.now());
     if (typeof config === 'number') throw new CommandExit(config);
     const s = checkStatus(config);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ command: 'status', app: config.appName, code: s.code, status: s.status, message: s.message, ...s.record, lastFailover: lastFailoverSummary(config) }, null, 2)}\n`);
+    // The status file's own status/code come first and are overridden: a dead manager's file
+    // still says PING_OK, but the answer is NOT_RUNNING.
+    if (opts.json) process.stdout.write(`${JSON.stringify({ command: 'status', app: config.appName, ...s.record, code: s.code, status: s.status, message: s.message, lastFailover: lastFailoverSummary(config) }, null, 2)}\n`);
     else process.stdout.write(`${s.message}\n`);
     if (s.code !== 0) throw new CommandExit(s.code);
   });
@@ -61,7 +63,8 @@ Sends SIGTERM to the manager recorded in manager_workdir and waits for it to exi
 monitoring, it exits at once; during a failover it finishes the step in progress, records a
 precise error state (APP.failover.error) and exits.
 
-Exit codes: 0 stopped (or was not running), 1 still running after --timeout, 3 configuration error.`,
+Exit codes: 0 stopped (or was not running), 1 still running after --timeout, 2 usage error,
+3 configuration error.`,
       ),
   ).action(async (opts: StopOptions) => {
     const reporter = new Reporter({ json: opts.json, color: colorChoice(opts) });
