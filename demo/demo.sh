@@ -39,9 +39,8 @@ step() {
 }
 
 # The same check as test/run.sh: npm ci when node_modules is missing or older than the lock file.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "npm ci (node_modules missing or stale)" npm ci --no-audit --no-fund
-fi
+source test/ensure-deps.sh
+step "npm dependencies (npm ci when node_modules is missing or stale)" ensure_npm_deps
 step "prerequisites: Debian packages for the lab (test/lab/prereqs.sh)" bash test/lab/prereqs.sh
 step "build (tsc -p demo/tsconfig.json)" npx tsc -p demo/tsconfig.json
 exec node dist/demo/demo.js "$@"

@@ -367,7 +367,8 @@ async function main(): Promise<number> {
     say(`\n${c.bold('The lab is left up (--keep).')} lab ${lab.id} "${lab.name}", ${lab.subnet}; server1's mysqld is dead${nm ? `, server${nm} is the master` : ''}.`);
     say(`  cd ${lab.dir}                          # app1.cnf, manager.log, manager/ (the manager's files)`);
     say(`  config:     ${path.join(lab.dir, 'app1.cnf')}`);
-    say(`  ha:         bin/ha check-repl --conf app1.cnf      (from ${lab.dir})`);
+    say(`  ha:         bin/ha check-repl --conf app1.cnf      (from ${lab.dir}; it reports server1 down until`);
+    say(`              you remove [server1] from app1.cnf, as after a real failover)`);
     say(`  ssh:        ssh -i ${lab.sshKeyFile} -o UserKnownHostsFile=${lab.knownHostsFile} root@${h.ip}`);
     say(`  mysql:      mariadb --defaults-file=${h.cnfFile}      (root on server${h.index} over its socket)`);
     say(`              mariadb -h ${h.ip} -P ${h.mysqlPort} -u ha -p       (over TCP; the password is in app1.cnf)`);

@@ -77,7 +77,9 @@ export class LiveLine {
   private status(): string {
     const text = `${this.label} … ${formatDuration(this.now() - this.startedAt)}`;
     // A line wider than the terminal wraps, and CLEAR_LINE would then erase only its last row.
-    const width = ((this.out as NodeJS.WriteStream).columns ?? 80) - 1;
+    // A pty whose size was never set (script(1) without a terminal) reports 0 columns: assume 80.
+    const cols = (this.out as NodeJS.WriteStream).columns;
+    const width = (cols && cols >= 20 ? cols : 80) - 1;
     const fitted = text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text;
     return (this.opts.paint ?? ((s: string) => s))(fitted);
   }

@@ -127,6 +127,21 @@ describe('manager log', () => {
     assert.deepEqual(unstamped(screen(tty.text).lines), unstamped(file.text.split('\n').slice(0, -1)));
   });
 
+  it('fits the status line to the terminal width; a terminal that reports no width counts as 80 columns', async () => {
+    const narrow = new FakeStream(true);
+    narrow.columns = 30;
+    const log = new ManagerLog({ format: 'human', out: narrow, color: false, liveIntervalMs: 1000 });
+    log.phaseStart('4 Slaves recovery with a long name');
+    assert.equal(screen(narrow.text).current, 'Phase 4 Slaves recovery with…', 'cut to 29 columns so it never wraps');
+    log.close();
+    const unsized = new FakeStream(true);
+    unsized.columns = 0;
+    const log2 = new ManagerLog({ format: 'human', out: unsized, color: false, liveIntervalMs: 1000 });
+    log2.phaseStart('3 Master recovery');
+    assert.match(screen(unsized.text).current, /^Phase 3 Master recovery … \d+ ms$/);
+    log2.close();
+  });
+
   it('--log-format json on a terminal stays one JSON object per line (no status line)', async () => {
     const out = new FakeStream(true);
     await story(new ManagerLog({ format: 'json', out, liveIntervalMs: 20 }), () => sleep(60));
