@@ -281,6 +281,7 @@ async function runOnline(opts: SwitchOptions): Promise<number> {
       throw err;
     }
   } finally {
+    log.close();
     await ssh.closeAll();
   }
 }
