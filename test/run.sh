@@ -5,10 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "== npm ci"
-  npm ci --no-audit --no-fund
-fi
+# npm ci when node_modules is missing or stale (never through a symlinked node_modules).
+source test/ensure-deps.sh
+ensure_npm_deps
 echo "== build"
 npx tsc -p tsconfig.json
 

@@ -28,7 +28,21 @@ function parseOffset(value: string): number {
 }
 
 export function registerBinlog(program: Command): void {
-  const binlog = program.command('binlog').description('read binlogs and relay logs: list events, map master positions into relay logs');
+  const binlog = program
+    .command('binlog')
+    .description('read binlogs and relay logs: list events, map master positions into relay logs')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ ha binlog events --summary /var/lib/mysql/mysql-bin.000042
+  $ ha binlog find --relay-log-index /var/lib/mysql/relay-bin.index \\
+      --master-log-file mysql-bin.000042 --master-log-pos 1234
+  $ ha binlog events --help            each subcommand's options, output and exit codes
+
+Exit codes: those of the subcommand (0 ok, 1 damaged input or not found); 2 usage error,
+or no subcommand given.`,
+    );
   binlog
     .command('events')
     .description('list the events of binlog or relay-log files (position, type, size, end_log_pos, server_id, GTID, master file)')

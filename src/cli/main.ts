@@ -8,6 +8,7 @@ import { CommandExit } from './common.js';
 import { ExitCode } from './exit-codes.js';
 import { registerManager } from './manager.js';
 import { registerPurgeRelayLogs } from './purge-relay-logs.js';
+import { registerReport } from './report.js';
 import { registerStatus } from './status.js';
 import { registerSwitch } from './switch.js';
 
@@ -25,6 +26,7 @@ Examples:
   $ ha check-ssh --conf /etc/app1.cnf        can the manager reach every host over SSH?
   $ ha check-repl --conf /etc/app1.cnf       is replication healthy and ready for a failover?
   $ nohup ha manager --conf /etc/app1.cnf > /var/log/ha/app1.log 2>&1 &
+  $ ha report --conf /etc/app1.cnf --json   the last failover's report, for scripts
 
 Exit codes: 0 ok, 1 check or operation failed, 2 usage error or not implemented,
             3 configuration error, 70 internal error.`,
@@ -33,6 +35,7 @@ Exit codes: 0 ok, 1 check or operation failed, 2 usage error or not implemented,
   registerCheckRepl(program);
   registerManager(program);
   registerStatus(program);
+  registerReport(program);
   registerSwitch(program);
   registerBinlog(program);
   registerPurgeRelayLogs(program);

@@ -5,7 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import { ManagerLog } from '../manager/log.js';
 import { watchMaster, type MonitorDeps } from '../manager/monitor.js';
-import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, removeStatus, Status, writeFileAtomic, writeStatus, type StatusName, type StatusRecord } from '../manager/state.js';
+import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, removeStatus, Status, writeFailoverReport, writeFileAtomic, writeStatus, type StatusName, type StatusRecord } from '../manager/state.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { ServerState } from '../mysql/types.js';
 import { DEFAULT_TIMEOUTS, type FailoverClients, type FailoverContext } from '../phases/context.js';
@@ -60,8 +60,10 @@ Examples:
 At start the manager runs the same checks as check-repl and refuses to monitor a broken
 topology. It then pings the master every ping_interval; a failed ping is confirmed at once
 (reconnect, mysqld and port over SSH, the slaves' view). On a confirmed death it runs the
-failover phases once, writes APP.failover.complete (or APP.failover.error) in
-manager_workdir, and exits.
+failover phases once, writes APP.failover.complete (or APP.failover.error) and the report
+as JSON (APP.failover.report.json, printed by \`ha report\`) in manager_workdir, and exits.
+On a terminal the step in progress is shown on a status line redrawn in place
+("Phase 3 Master recovery … 0.4 s"); in a file or a pipe every line is plain.
 
 Exit codes: 0 stopped cleanly, or failover completed; 1 failover failed or refused, start-up
 checks failed, or a slave could not be recovered; 2 usage error; 3 configuration error.`,
@@ -190,6 +192,7 @@ export async function runManager(opts: ManagerOptions): Promise<number> {
       return ExitCode.FAILED;
     }
     log.info('MONITORING', `monitoring master ${master.hostname}:${master.port} (${master.id})`, { server: master.id });
+    log.status(`Monitoring master ${master.id} (${master.hostname}:${master.port}), ping every ${config.manager.pingInterval} s`);
     setStatus('PING_OK');
 
     const outcome = await watchMaster(config, master, clients, log, {
@@ -230,6 +233,8 @@ export async function runManager(opts: ManagerOptions): Promise<number> {
       },
     });
     if (opts.logFormat === 'json') log.info('FAILOVER_REPORT', 'failover report', { data: report as unknown as Record<string, unknown> });
+    // For scripts: `ha report --conf F --json` prints it.
+    writeFailoverReport(files, report);
     if (report.masterMoved) {
       markFailover(files, 'complete', `${reportText(report)}\n`);
       if (opts.removeDeadMasterConf) {
@@ -247,6 +252,7 @@ export async function runManager(opts: ManagerOptions): Promise<number> {
     log.info(Code.CANDIDATE, `failover completed: ${report.newMaster} is the new master`);
     return ExitCode.OK;
   } finally {
+    log.close();
     await ssh.closeAll();
   }
 }

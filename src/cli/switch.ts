@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import { ManagerLog } from '../manager/log.js';
-import { managerFiles, markFailover, refuseRepeatedFailover } from '../manager/state.js';
+import { managerFiles, markFailover, refuseRepeatedFailover, writeFailoverReport } from '../manager/state.js';
 import { readServerState } from '../mysql/inspect.js';
 import { DEFAULT_TIMEOUTS, type FailoverClients, type FailoverContext } from '../phases/context.js';
 import { reportText } from '../phases/6-report.js';
@@ -200,6 +200,7 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
       detectedAt: Date.now(),
       changes: [],
     });
+    writeFailoverReport(files, report);
     if (report.masterMoved) markFailover(files, 'complete', `${reportText(report)}\n`);
     if (!report.ok) {
       markFailover(files, 'error', `${reportText(report)}\n`);
@@ -207,6 +208,7 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
     }
     return ExitCode.OK;
   } finally {
+    log.close();
     await ssh.closeAll();
   }
 }
@@ -279,6 +281,7 @@ async function runOnline(opts: SwitchOptions): Promise<number> {
       throw err;
     }
   } finally {
+    log.close();
     await ssh.closeAll();
   }
 }

@@ -1,9 +1,11 @@
 // The manager's files in manager_workdir, named as MHA names them so a DBA finds them where MHA
 // put them:  APP.master_status.health (what `ha status` reads), APP.failover.complete and
-// APP.failover.error (what stops a second failover from running blind).
+// APP.failover.error (what stops a second failover from running blind), and APP.failover.report.json
+// (the last failover's report for scripts: `ha report --json`).
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/types.js';
+import type { FailoverReport } from '../phases/6-report.js';
 
 /** MHA's status codes (ManagerConst.pm); `ha status` exits with them, as masterha_check_status does. */
 export const Status = {
@@ -40,6 +42,8 @@ export interface ManagerFiles {
   status: string;
   failoverComplete: string;
   failoverError: string;
+  /** The last failover's report (FailoverReport as JSON), whatever its outcome. */
+  report: string;
 }
 
 export function managerFiles(config: AppConfig): ManagerFiles {
@@ -48,6 +52,7 @@ export function managerFiles(config: AppConfig): ManagerFiles {
     status: join(dir, `${config.appName}.master_status.health`),
     failoverComplete: join(dir, `${config.appName}.failover.complete`),
     failoverError: join(dir, `${config.appName}.failover.error`),
+    report: join(dir, `${config.appName}.failover.report.json`),
   };
 }
 
@@ -163,4 +168,28 @@ export function refuseRepeatedFailover(files: ManagerFiles, lastFailoverMinute: 
 export function markFailover(files: ManagerFiles, kind: 'complete' | 'error', text: string): void {
   mkdirSync(join(files.failoverComplete, '..'), { recursive: true });
   writeFileAtomic(kind === 'complete' ? files.failoverComplete : files.failoverError, text);
+}
+
+/** Keeps the failover's report as JSON in manager_workdir (replacing an older one). */
+export function writeFailoverReport(files: ManagerFiles, report: FailoverReport): void {
+  mkdirSync(join(files.report, '..'), { recursive: true });
+  writeFileAtomic(files.report, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** The last failover's report; undefined when none was written. A damaged file is an error naming it. */
+export function readFailoverReport(files: ManagerFiles): FailoverReport | undefined {
+  let text: string;
+  try {
+    text = readFileSync(files.report, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read the failover report ${files.report}: ${(err as Error).message}`);
+  }
+  try {
+    const r = JSON.parse(text) as FailoverReport;
+    if (typeof r !== 'object' || r === null || typeof r.deadMaster !== 'string' || !Array.isArray(r.phases)) throw new Error('not a failover report');
+    return r;
+  } catch (err) {
+    throw new Error(`the failover report ${files.report} is damaged: ${(err as Error).message}`);
+  }
 }

@@ -440,6 +440,11 @@ export async function expectCompletedFailover(s: Scenario, newMaster: number, sl
   assert.match(st.stdout, /NOT_RUNNING/);
   assert.ok(fs.existsSync(appFiles(s.lab).complete), 'APP.failover.complete missing in manager_workdir');
   assert.ok(!fs.existsSync(appFiles(s.lab).error), 'APP.failover.error written by a successful failover');
+  // The report kept for scripts: `ha report --json` (exit 0) names the new master.
+  const rep = await runHa(['report', '--conf', s.conf, '--json'], { timeoutMs: 30_000 });
+  assert.equal(rep.exitCode, 0, `ha report: ${rep.stdout}${rep.stderr}`);
+  const doc = JSON.parse(rep.stdout) as { report: { ok: boolean; deadMaster: string; newMaster?: string } };
+  assert.deepEqual([doc.report.ok, doc.report.deadMaster, doc.report.newMaster], [true, 'server1', `server${newMaster}`], 'ha report --json');
   printMeasurement(label, { unavailability: await measureUnavailability(s.lab, res, newMaster, 1), faultAt, log, exit });
   return log;
 }
