@@ -221,7 +221,12 @@ export async function runManager(opts: ManagerOptions): Promise<number> {
       clients,
       log,
       timeouts: DEFAULT_TIMEOUTS,
-      options: { deadMasterId: master.id, workdir: config.manager.managerWorkdir, deadMasterLastState: check.masterState },
+      options: {
+        deadMasterId: master.id,
+        workdir: config.manager.managerWorkdir,
+        deadMasterLastState: check.masterState,
+        deadMasterSshFailedAt: outcome.hostSshReachable === false ? outcome.detectedAt : undefined,
+      },
       abort,
       detectedAt: outcome.detectedAt,
       changes: [],

@@ -24,11 +24,13 @@ export interface MonitorDeps {
 
 export interface Verdict {
   dead: boolean;
+  /** Whether the master's host answered over SSH during the check (undefined: not decided by SSH). */
+  hostSshReachable?: boolean;
   /** One line per piece of evidence, for the log. */
   evidence: string[];
 }
 
-export type MonitorOutcome = { kind: 'dead'; detectedAt: number; evidence: string[] } | { kind: 'stopped' };
+export type MonitorOutcome = { kind: 'dead'; detectedAt: number; evidence: string[]; hostSshReachable?: boolean } | { kind: 'stopped' };
 
 function errnoOf(err: unknown): number | undefined {
   const e = err as { errno?: number; cause?: { errno?: number } };
@@ -161,7 +163,7 @@ export async function confirmDeath(config: AppConfig, master: ServerConfig, deps
     if (r.exitCode !== 0) dead = false;
   }
   if (!dead && someSlaveReaches) evidence.push(`the master's port is reachable from ${slaves.portReachableFrom.join(', ')}: the manager's own path to it is broken, not the master`);
-  return { dead, evidence };
+  return { dead, evidence, hostSshReachable: host.reachable };
 }
 
 export interface MonitorOptions {
@@ -199,7 +201,7 @@ export async function watchMaster(config: AppConfig, master: ServerConfig, deps:
           log.warn('PING_FAILED', `ping ${failures} failed: ${(err as Error).message}; confirming…`);
           const verdict = await confirmDeath(config, master, deps, failures, (err as Error).message, opts.pidFile);
           for (const e of verdict.evidence) log.info('EVIDENCE', e);
-          if (verdict.dead) return { kind: 'dead', detectedAt: Date.now(), evidence: verdict.evidence };
+          if (verdict.dead) return { kind: 'dead', detectedAt: Date.now(), evidence: verdict.evidence, hostSshReachable: verdict.hostSshReachable };
           log.warn('NOT_DEAD', 'the master is not confirmed dead: monitoring goes on');
         }
       }

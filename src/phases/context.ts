@@ -51,6 +51,12 @@ export interface FailoverOptions {
   workdir: string;
   /** The dead master's last state seen by the monitor (its binlog basename, version, GTIDs). */
   deadMasterLastState?: import('../mysql/types.js').ServerState;
+  /**
+   * The monitor found the dead master's host unreachable over SSH at this time (Date.now()).
+   * Phase 1 then does not wait for another SSH timeout (MHA does the same): the host was asked
+   * moments ago, with the same timeout.
+   */
+  deadMasterSshFailedAt?: number;
 }
 
 export interface FailoverContext {

@@ -135,6 +135,8 @@ describe('d. the master host cut off the network (no SSH, no MySQL)', () => {
     const phantom = [...onNew].filter(([n, sid]) => sid === 1 && !old.has(n)).map(([n]) => n);
     assert.deepEqual(phantom, [], 'rows on the new master that the old master never had');
     assert.match(reportOf(log), /Could not save the dead master's binlog: the dead master host is not reachable over SSH/);
+    // Phase 1 took the monitor's SSH verdict of a moment ago instead of waiting for another timeout.
+    assert.match(log, /dead master host is not reachable over SSH: the monitor's SSH check failed \d+ ms ago/);
     // The load's connections to the cut-off master were only half-closed (mysql2's destroy() is
     // end()): their FIN waits for an ACK and keeps this process alive. Healing lets them close.
     await s.lab.healNetwork(1);
