@@ -61,6 +61,11 @@ async function waitForThreads(ctx: FailoverContext, view: ServerView): Promise<v
   }
 }
 
+/** repl_user, or (unset, as MHA) the account the slave already replicates with. */
+function replUserOf(view: ServerView): string {
+  return view.server.replUser || view.state.slaveStatus?.masterUser || '';
+}
+
 async function recoverSlave(ctx: FailoverContext, p1: ConfigurationCheckResult, p3: MasterRecoveryResult, view: ServerView): Promise<SlaveOutcome> {
   const t0 = Date.now();
   const id = view.server.id;
@@ -78,12 +83,12 @@ async function recoverSlave(ctx: FailoverContext, p1: ConfigurationCheckResult, 
           await session.query('SET GLOBAL gtid_slave_pos = ?', [pos]);
           ctx.log.info('GTID_SLAVE_POS', `gtid_slave_pos = ${pos}`, { server: id });
         }
-        redacted = await runChangeMaster(session, dialect, { host: next.hostname, port: next.port, user: view.server.replUser, password: view.server.replPassword, start: { kind: 'gtid' } });
+        redacted = await runChangeMaster(session, dialect, { host: next.hostname, port: next.port, user: replUserOf(view), password: view.server.replPassword, start: { kind: 'gtid' } });
       } else {
         redacted = await runChangeMaster(session, dialect, {
           host: next.hostname,
           port: next.port,
-          user: view.server.replUser,
+          user: replUserOf(view),
           password: view.server.replPassword,
           start: { kind: 'position', file: p3.coordinates.file, position: p3.coordinates.position },
         });

@@ -232,6 +232,7 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
 
     // From here the new master is the master: failures are reported, not rolled back.
     const clusterUsesGtid = plan.slaves.length > 0 && plan.slaves.every((x) => x.state.slaveStatus?.usesGtid === true);
+    const newMasterReplUser = plan.slaves.find((x) => x.server.id === newMaster.id)?.state.slaveStatus?.masterUser ?? '';
     const repoint = async (targets: { server: ServerConfig; session: ServerSession; state: ServerState }[]) =>
       Promise.all(
         targets.map(async (s) => {
@@ -246,7 +247,9 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
           const redacted = await runChangeMaster(s.session, d, {
             host: newMaster.hostname,
             port: newMaster.port,
-            user: s.server.replUser,
+            // repl_user unset: the account the slaves already replicate with (MHA's rule); the old
+            // master has none of its own, so it takes the new master's.
+            user: s.server.replUser || s.state.slaveStatus?.masterUser || newMasterReplUser,
             password: s.server.replPassword,
             start: useGtid ? { kind: 'gtid' } : { kind: 'position', file: nmCoord.file, position: nmCoord.position },
           });

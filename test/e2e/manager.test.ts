@@ -30,7 +30,8 @@ import {
 } from './manager-harness.js';
 
 describe('a. kill -9 of the master, slaves in sync', () => {
-  const s = new Scenario({ name: 'e2e-mgr-a', hosts: 3, config: { servers: { 2: { candidate_master: 1 } } } });
+  // No repl_user in the config: as with MHA, the slaves are repointed with the account they use now.
+  const s = new Scenario({ name: 'e2e-mgr-a', hosts: 3, config: { serverDefault: { repl_user: null }, servers: { 2: { candidate_master: 1 } } } });
   before(() => s.up());
   after(() => s.teardown());
 
@@ -45,6 +46,7 @@ describe('a. kill -9 of the master, slaves in sync', () => {
     const log = await expectCompletedFailover(s, 2, [3], faultAt, 'a');
     assert.match(reportOf(log), /Saved \d+ bytes of the dead master's binlog/);
     await expectDeadMastersRowsOn(s, 2);
+    assert.match(log, /CHANGE MASTER TO .*MASTER_USER='repl'/);
   });
 });
 

@@ -176,7 +176,8 @@ describe('ha switch --online (lab, MariaDB GTID)', () => {
   let conf: string;
   before(async () => {
     lab = await Lab.up({ hosts: 3, gtid: true, name: 'e2e-switch-online-gtid' });
-    conf = lab.writeConfig();
+    // No repl_user: the old master and the slaves are repointed with the slaves' own account (MHA's rule).
+    conf = lab.writeConfig({ serverDefault: { repl_user: null } });
     await lab.sql(1, 'CREATE TABLE hatest.priv (id INT PRIMARY KEY)');
     await lab.waitForSlaveSync();
   });
