@@ -143,6 +143,11 @@ const cases: Record<string, Case[]> = {
     { documented: /2 usage\s+error/, code: 2, run: () => withConf(['switch'], conf, ['--master-state', 'sleepy']) },
     { documented: /3 configuration error/, code: 3, run: () => withConf(['switch', '--master-state', 'dead', '--yes'], missingConf) },
   ],
+  'purge-relay-logs': [
+    { documented: /1 a slave could not be purged/, code: 1, run: () => withConf(['purge-relay-logs']) },
+    { documented: /2 usage error \(unknown --host\)/, code: 2, run: () => withConf(['purge-relay-logs'], conf, ['--host', 'no-such-server']) },
+    { documented: /3 configuration error/, code: 3, run: () => withConf(['purge-relay-logs'], missingConf) },
+  ],
   binlog: [
     { documented: /2 usage error,\s+or no subcommand given/, code: 2, run: () => ha(['binlog']) },
   ],
