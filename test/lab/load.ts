@@ -7,9 +7,12 @@ import type { Lab, LabHost } from './lab.js';
 import { APP_PASSWORD, APP_USER } from './template.js';
 import { StopWaiting, sleep, waitFor } from './proc.js';
 
+/** Where the load connects: a lab host, or any address and port (a VIP, a proxy in front of the hosts). */
+export type WriteTarget = Pick<LabHost, 'ip' | 'mysqlPort'>;
+
 export interface WriteLoadOptions {
   /** The host to write to; asked again after every error (so a test can follow a failover). */
-  target: () => LabHost | Promise<LabHost>;
+  target: () => WriteTarget | Promise<WriteTarget>;
   /** Pause between inserts (default 0: back to back, capped at 200 inserts/s). */
   intervalMs?: number;
   /** Table in schema hatest (default "load"; created if missing). */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure this machine can run the test lab (test/lab/lab.ts): the Debian packages the lab hosts
-# need (MariaDB server and client, OpenSSH server and client, iproute2, procps, util-linux), root,
+# need (MariaDB server and client, OpenSSH server and client, iproute2, procps, util-linux; iputils-arping,
+# haproxy and socat for the hook scripts' tests), root,
 # and working network namespaces with veth pairs and bridges.
 # Installs missing packages with apt-get (update once, then install) when run as root; otherwise
 # exits 1 saying exactly what is missing. Takes well under a second when everything is present.
@@ -16,6 +17,11 @@ declare -A need=(
   [iproute2]=/usr/sbin/ip
   [procps]=/usr/bin/ps
   [util-linux]=/usr/bin/flock
+  # the hook scripts in conf/hooks and their tests: gratuitous ARP for a writer VIP, HAProxy and
+  # socat for its runtime API (test/e2e/hooks-*.test.ts)
+  [iputils-arping]=/usr/bin/arping
+  [haproxy]=/usr/sbin/haproxy
+  [socat]=/usr/bin/socat
   # not for the lab: the config tests compare ha with MHA's own Config.pm
   [mha4mysql-manager]=/usr/bin/masterha_check_repl
 )
