@@ -13,6 +13,8 @@ import type { SshPool } from '../ssh/client.js';
 import { probeHost } from '../ssh/probe.js';
 import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation, type Topology } from '../topology/analyze.js';
 import { checkHooks } from '../topology/hooks.js';
+import { masterIpFailoverStatusArgs } from '../hooks/mha-args.js';
+import { runHook } from '../hooks/run.js';
 import { renderTree } from '../topology/tree.js';
 import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
 import { openServer, type ServerSession } from './deps.js';
@@ -28,6 +30,8 @@ export interface CheckReplDeps {
   openServer: (server: ServerConfig) => Promise<ServerSession>;
   resolve: (hostname: string) => Promise<string[]>;
   reporter: Reporter;
+  /** Runs a hook script (default: the real one, src/hooks/run.ts). */
+  hook?: typeof runHook;
 }
 
 async function resolveAll(hostname: string): Promise<string[]> {
@@ -163,6 +167,22 @@ export async function runCheckRepl(opts: CheckReplOptions, deps: CheckReplDeps):
     if (h.problem === 'missing') reporter.error(Code.HOOK_MISSING, `${h.parameter}: ${h.path ?? h.command} does not exist`, { data: { ...h } });
     else if (h.problem === 'not-executable') reporter.error(Code.HOOK_NOT_EXECUTABLE, `${h.parameter}: ${h.path} is not executable (chmod +x)`, { data: { ...h } });
     else reporter.ok(Code.HOOK_OK, `${h.parameter}: ${h.path} is executable`, { data: { ...h } });
+  }
+  // As MHA's check: the failover script is asked where the writer address is (--command=status),
+  // so a script that cannot work here (wrong VIP, no arping, HAProxy socket missing) fails now.
+  const failoverScript = config.manager.masterIpFailoverScript;
+  const scriptUsable = failoverScript && !checkHooks(config.manager).some((h) => h.parameter === 'master_ip_failover_script' && h.problem);
+  if (master && failoverScript && scriptUsable) {
+    const r = await (deps.hook ?? runHook)('master_ip_failover_script', failoverScript, masterIpFailoverStatusArgs(master.server), { timeoutMs: 30_000 });
+    const detail = r.output.trim().split('\n').slice(-3).join(' / ');
+    if (r.exitCode === 0) reporter.ok(Code.HOOK_STATUS_OK, `master_ip_failover_script --command=status: ok (${r.durationMs} ms)${detail ? `: ${detail}` : ''}`, { server: master.server.id });
+    else {
+      reporter.error(
+        Code.HOOK_STATUS_FAILED,
+        `master_ip_failover_script --command=status ${r.spawnError ? `could not run: ${r.spawnError}` : r.timedOut ? 'timed out after 30 s' : `exited ${r.exitCode ?? r.signal}`}${detail ? `: ${detail}` : ''}`,
+        { server: master.server.id, data: { commandLine: r.commandLine } },
+      );
+    }
   }
 
   const errors = reporter.count('error');

@@ -27,6 +27,18 @@ export function masterIpFailoverStopArgs(dead: ServerConfig, sshReachable: boole
   ];
 }
 
+/** master_ip_failover_script --command=status (check-repl, as MHA's MasterMonitor): is the writer address where it should be? */
+export function masterIpFailoverStatusArgs(master: ServerConfig): string[] {
+  return [
+    '--command=status',
+    `--ssh_user=${master.ssh.user}`,
+    `--orig_master_host=${master.hostname}`,
+    `--orig_master_ip=${master.ip}`,
+    `--orig_master_port=${master.port}`,
+    ...sshArgs(master, '--orig_master_'),
+  ];
+}
+
 /** shutdown_script, phase 2: power the dead master off (or, exit 10, stop its mysqld over SSH). */
 export function shutdownArgs(dead: ServerConfig, sshReachable: boolean): string[] {
   return [

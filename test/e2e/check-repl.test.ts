@@ -2,7 +2,7 @@
 // for real in the lab (a stopped thread, a duplicate key on a slave, a slave moved under another
 // slave, a killed mysqld, …), checked, and repaired before the next one.
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -236,6 +236,23 @@ describe('ha check-repl (lab, file/position)', () => {
     assert.match(message(r, 'HOOK_MISSING'), /master_ip_failover_script: .*no-such-script does not exist/);
     assert.match(message(r, 'HOOK_NOT_EXECUTABLE'), /report_script: .*report\.sh is not executable/);
     assert.ok(r.json.findings.some((f) => f.code === 'HOOK_OK' && f.message.startsWith('shutdown_script')));
+  });
+
+  it("asks master_ip_failover_script for --command=status with MHA's arguments, and fails when it fails", async () => {
+    const args = join(lab.dir, 'status-args.txt');
+    const script = join(lab.dir, 'ip-failover.sh');
+    // Exit code from a file, so one script serves both cases.
+    writeFileSync(script, `#!/bin/sh\necho "$@" > ${args}\necho "VIP 10.0.0.100 is on $(echo "$@" | sed 's/.*--orig_master_host=\\([^ ]*\\).*/\\1/')"\nexit "$(cat ${args}.rc)"\n`);
+    chmodSync(script, 0o755);
+    const c = lab.writeConfig({ file: join(lab.dir, 'status.cnf'), serverDefault: { master_ip_failover_script: script } });
+    writeFileSync(`${args}.rc`, '0');
+    const ok = await expectFindings(c, { exit: 0, errors: [] });
+    assert.match(message(ok, 'HOOK_STATUS_OK'), /--command=status: ok \(\d+ ms\): VIP 10\.0\.0\.100 is on 10\.199\.\d+\.11/);
+    const got = readFileSync(args, 'utf8');
+    assert.match(got, /^--command=status --ssh_user=root --orig_master_host=10\.199\.\d+\.11 --orig_master_ip=10\.199\.\d+\.11 --orig_master_port=3306 --ssh_options=-i /);
+    writeFileSync(`${args}.rc`, '1');
+    const bad = await expectFindings(c, { exit: 1, errors: ['HOOK_STATUS_FAILED@server1'] });
+    assert.match(message(bad, 'HOOK_STATUS_FAILED'), /--command=status exited 1: VIP 10\.0\.0\.100 is on/);
   });
 
   it('reports a slave replicating from another slave, or from a server outside the config', async () => {

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { Lab } from '../lab/lab.js';
+import { HA_BIN } from './ha.js';
 import { HOOKS_DIR, failoverByManager, newMasterArgs, origMasterArgs, resumedOn, runScript, sshOptionsArg, startLoadAt, switchOnline } from './hooks-harness.js';
 
 describe('writer VIP hook scripts (lab)', () => {
@@ -74,6 +75,14 @@ describe('writer VIP hook scripts (lab)', () => {
     const noVip = await runScript('master_ip_failover.vip', ['--command=status', ...origMasterArgs(lab, 1)]);
     assert.equal(noVip.exitCode, 2, noVip.output);
     assert.match(noVip.output, /no VIP: give --vip/);
+  });
+
+  it('ha check-repl asks the script for --command=status, as MHA does: ok while the VIP is on the master', async () => {
+    const r = await execa('node', [HA_BIN, 'check-repl', '--conf', conf, '--json'], { reject: false });
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const f = (JSON.parse(r.stdout) as { findings: { code: string; message: string }[] }).findings.find((x) => x.code === 'HOOK_STATUS_OK');
+    assert.ok(f, `no HOOK_STATUS_OK finding: ${r.stdout}`);
+    assert.match(f.message, /is on the master/);
   });
 
   it('ha switch --online: the VIP moves, the client writing to it follows, nothing acknowledged lost', async () => {
