@@ -7,6 +7,8 @@ import type { SshPool } from '../ssh/client.js';
 
 export interface ServerSession extends SqlRunner {
   close(): Promise<void>;
+  /** Called once if the server or the network closes the session (not after close()). */
+  onLost?(listener: (reason: string) => void): void;
 }
 
 export const MYSQL_CONNECT_TIMEOUT_MS = 5_000;

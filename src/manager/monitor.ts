@@ -183,15 +183,40 @@ export async function watchMaster(config: AppConfig, master: ServerConfig, deps:
   });
   let failures = 0;
   const interval = config.manager.pingInterval * 1000;
+  // A killed mysqld (or a crashed host that still sends RST) closes the held ping session at once:
+  // that wakes the loop to ping now instead of at the next interval. The session is dropped first,
+  // so the ping reconnects: a session closed by wait_timeout or a proxy is not a failed ping.
+  let wake: (() => void) | undefined;
+  let lostReason: string | undefined;
+  let watched: ServerSession | undefined;
+  const watch = () => {
+    const s = held.session;
+    if (!s || s === watched || !s.onLost) return;
+    watched = s;
+    s.onLost((reason) => {
+      if (held.session !== s) return;
+      lostReason = reason;
+      wake?.();
+    });
+  };
   try {
     while (!stop) {
       const started = Date.now();
+      if (lostReason !== undefined) {
+        log.info('PING_SESSION_LOST', `the connection to the master closed (${lostReason}): pinging now`);
+        const s = held.session;
+        held.session = undefined;
+        lostReason = undefined;
+        await s?.close().catch(() => undefined);
+      }
       try {
         await ping(config, master, deps, held);
+        watch();
         if (failures) log.info('PING_OK', 'master answers again');
         failures = 0;
         opts.onPing?.(true);
       } catch (err) {
+        lostReason = undefined; // this failure is being judged; a close seen meanwhile adds nothing
         const errno = errnoOf(err);
         if (errno !== undefined && ALIVE_ERROR_CODES.has(errno)) {
           log.warn('PING_ALIVE_ERROR', `ping answered with error ${errno} (${(err as Error).message}): the master is up; not counted`);
@@ -206,7 +231,18 @@ export async function watchMaster(config: AppConfig, master: ServerConfig, deps:
         }
       }
       const wait = Math.max(0, interval - (Date.now() - started));
-      await Promise.race([new Promise((r) => setTimeout(r, wait)), opts.stopped]);
+      if (lostReason === undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((r) => {
+            timer = setTimeout(r, wait);
+            wake = r;
+          }),
+          opts.stopped,
+        ]);
+        clearTimeout(timer);
+        wake = undefined;
+      }
     }
     return { kind: 'stopped' };
   } finally {

@@ -215,7 +215,23 @@ class Session implements MysqlConnection {
     conn.on('error', (e: unknown) => {
       const err = asDriverError(e);
       this.dead ??= { kind: 'connection-lost', detail: errorDetail(e), ...(typeof err.code === 'string' ? { code: err.code } : {}) };
+      this.lost(errorDetail(e));
     });
+    conn.on('end', () => this.lost('the server closed the connection'));
+  }
+
+  private lostListeners: ((reason: string) => void)[] = [];
+  private lostReported = false;
+
+  /** The manager's held ping session: a master whose mysqld dies closes it at once. */
+  onLost(listener: (reason: string) => void): void {
+    this.lostListeners.push(listener);
+  }
+
+  private lost(reason: string): void {
+    if (this.closed || this.lostReported) return;
+    this.lostReported = true;
+    for (const l of this.lostListeners) l(reason);
   }
 
   get threadId(): number | undefined {

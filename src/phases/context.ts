@@ -10,6 +10,8 @@ import type { SshConnection } from '../ssh/client.js';
 
 export interface ServerSession extends SqlRunner {
   close(): Promise<void>;
+  /** Called once if the server or the network closes the session (not after close()). */
+  onLost?(listener: (reason: string) => void): void;
 }
 
 export interface FailoverClients {

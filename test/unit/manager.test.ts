@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { removeServerBlock } from '../../src/cli/manager.js';
-import { confirmDeath, type MonitorDeps } from '../../src/manager/monitor.js';
+import { confirmDeath, watchMaster, type MonitorDeps } from '../../src/manager/monitor.js';
+import { ManagerLog } from '../../src/manager/log.js';
+import { Writable } from 'node:stream';
 import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, writeStatus } from '../../src/manager/state.js';
 import { mergedGtidSlavePos } from '../../src/phases/4-slaves-recovery.js';
 import type { ServerSession } from '../../src/phases/context.js';
@@ -93,6 +95,64 @@ describe('confirming a dead master', () => {
     const w: World = { masterErrno: REFUSED, masterSsh: true, mysqld: false, listening: false, slaveIo: 'Connecting', portFromSlaves: false, secondaryExit: 2 };
     assert.equal((await confirmDeath(withScript, config.servers[0]!, deps(w), 1, 'x')).dead, false);
     assert.equal((await confirmDeath(withScript, config.servers[0]!, deps({ ...w, secondaryExit: 0 }), 1, 'x')).dead, true);
+  });
+});
+
+describe('watching the master', () => {
+  /** A master whose held session the test can close, as a dying mysqld or wait_timeout would. */
+  function closableMaster(w: World) {
+    const d = deps(w);
+    const sessions: { lose: (reason: string) => void; watched: () => boolean }[] = [];
+    let connects = 0;
+    return {
+      sessions,
+      connects: () => connects,
+      deps: {
+        ...d,
+        async mysql(server, o) {
+          if (server.id !== 'server1') return d.mysql(server, o);
+          connects++;
+          if (w.masterErrno !== undefined) throw Object.assign(new Error(`errno ${w.masterErrno}`), { errno: w.masterErrno });
+          let listener: ((r: string) => void) | undefined;
+          sessions.push({ lose: (r) => listener?.(r), watched: () => listener !== undefined });
+          return { query: async () => [], close: async () => undefined, onLost: (l: (r: string) => void) => (listener = l) } as ServerSession;
+        },
+      } satisfies MonitorDeps,
+    };
+  }
+  const quietLog = () => new ManagerLog({ format: 'json', out: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const slowPing = fakeConfig([fakeServer(1), fakeServer(2), fakeServer(3)]);
+  slowPing.manager.pingInterval = 30;
+
+  it('a closed ping session (mysqld killed) is noticed at once, not at the next ping_interval', async () => {
+    const w: World = { masterSsh: true, mysqld: false, listening: false, slaveIo: 'Connecting', portFromSlaves: false };
+    const m = closableMaster(w);
+    let stopRequested!: () => void;
+    const stopped = new Promise<void>((r) => (stopRequested = r));
+    const t0 = Date.now();
+    const outcome = watchMaster(slowPing, slowPing.servers[0]!, m.deps, quietLog(), { stopped });
+    while (!m.sessions[0]?.watched()) await new Promise((r) => setTimeout(r, 5));
+    w.masterErrno = REFUSED; // mysqld is gone: its socket closes and reconnects are refused
+    m.sessions[0]!.lose('Connection lost: The server closed the connection.');
+    const o = await outcome;
+    stopRequested();
+    assert.equal(o.kind, 'dead');
+    assert.ok(Date.now() - t0 < 10_000, 'declared dead long before the 30 s ping_interval');
+  });
+
+  it('a session closed while the master is fine (wait_timeout) reconnects without a failed ping', async () => {
+    const w: World = { masterSsh: true, mysqld: true, listening: true, slaveIo: 'Yes', portFromSlaves: true };
+    const m = closableMaster(w);
+    const log = quietLog();
+    let stopRequested!: () => void;
+    const stopped = new Promise<void>((r) => (stopRequested = r));
+    const outcome = watchMaster(slowPing, slowPing.servers[0]!, m.deps, log, { stopped });
+    while (!m.sessions[0]?.watched()) await new Promise((r) => setTimeout(r, 5));
+    m.sessions[0]!.lose('the server closed the connection');
+    while (m.connects() < 2) await new Promise((r) => setTimeout(r, 5));
+    stopRequested();
+    assert.equal((await outcome).kind, 'stopped');
+    assert.deepEqual(log.entries.map((e) => e.code).filter((c) => c !== 'EVIDENCE'), ['PING_SESSION_LOST']);
   });
 });
 
