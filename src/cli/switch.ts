@@ -167,6 +167,11 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
     }
     throw err;
   }
+  // Refused before anything is touched (MHA refuses it too, though only in its phase 3).
+  if (next?.noMaster) {
+    process.stderr.write(`ha switch: --new-master ${next.id} (${next.hostname}:${next.port}) has no_master=1 in ${config.file}: it must never become the master\n`);
+    return ExitCode.FAILED;
+  }
   if (!dead) {
     process.stderr.write('ha switch: cannot tell which server is the dead master (the slaves do not agree, or none answers): name it with --dead-master\n');
     return ExitCode.USAGE;

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { removeServerBlock } from '../../src/cli/manager.js';
 import { confirmDeath, type MonitorDeps } from '../../src/manager/monitor.js';
 import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, writeStatus } from '../../src/manager/state.js';
+import { unfitAsNewMaster } from '../../src/phases/3-master-recovery.js';
 import { mergedGtidSlavePos } from '../../src/phases/4-slaves-recovery.js';
 import type { ServerSession } from '../../src/phases/context.js';
 import { fakeConfig, fakeServer, fakeSlaveStatus, fakeState } from './fakes.js';
@@ -144,6 +145,14 @@ describe('failover helpers', () => {
     writeFileSync(file, '# comment\n[server default]\nuser=ha\n\n[server1]\nhostname=db1\n\n[server2]\nhostname=db2\n# keep me\n');
     removeServerBlock(file, 'server1');
     assert.equal(readFileSync(file, 'utf8'), '# comment\n[server default]\nuser=ha\n\n[server2]\nhostname=db2\n# keep me\n');
+  });
+
+  it('refuses a --new-master with no_master=1 or log_bin off (MHA is_target_bad_for_new_master)', () => {
+    const state = fakeState(2, { slaveStatus: fakeSlaveStatus(1) });
+    assert.equal(state.logBin, true, 'guard: the fake slave has log_bin on');
+    assert.equal(unfitAsNewMaster({ server: fakeServer(2), state }), undefined);
+    assert.match(unfitAsNewMaster({ server: fakeServer(2, { noMaster: true }), state }) ?? '', /no_master=1/);
+    assert.match(unfitAsNewMaster({ server: fakeServer(2), state: { ...state, logBin: false } }) ?? '', /log_bin is off/);
   });
 
   it('fakes build valid states (guard for the helpers above)', () => {
