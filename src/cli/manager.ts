@@ -10,7 +10,7 @@ import { readServerState } from '../mysql/inspect.js';
 import type { ServerState } from '../mysql/types.js';
 import { DEFAULT_TIMEOUTS, type FailoverClients, type FailoverContext } from '../phases/context.js';
 import { runFailover } from '../phases/run.js';
-import { reportText } from '../phases/6-report.js';
+import { reportText, type FailoverReport } from '../phases/6-report.js';
 import { Code } from '../report/codes.js';
 import { Reporter } from '../report/reporter.js';
 import type { SshPool } from '../ssh/client.js';
@@ -42,7 +42,7 @@ export function registerManager(program: Command): void {
     .option('--global-conf <file>', 'global defaults file', DEFAULT_GLOBAL_CONF)
     .option('--ignore-last-failover', 'fail over even after an earlier failover error or within last_failover_minute', false)
     .option('--last-failover-minute <minutes>', 'refuse a second failover within this many minutes (default: last_failover_minute, 480)', positiveInt)
-    .option('--remove-dead-master-conf', "after the failover, rewrite the config without the dead master's block (atomically)", false)
+    .option('--remove-dead-master-conf', "after a fully successful failover, rewrite the config without the dead master's block (atomically)", false)
     .option('--log-format <format>', 'human or json (one event per line)', (v) => {
       if (v !== 'human' && v !== 'json') throw new InvalidArgumentError('human or json');
       return v;
@@ -116,6 +116,17 @@ async function startupCheck(config: AppConfig, log: ManagerLog): Promise<{ ok: b
   const errors = topology.findings.filter((f) => f.severity === 'error');
   const master = config.servers.find((s) => s.id === topology.masterId);
   return { ok: errors.length === 0 && !!master, master, masterState: observations.find((o) => o.server.id === master?.id)?.state, pidFile: master ? pidFiles.get(master.id) : undefined };
+}
+
+/**
+ * --remove-dead-master-conf: MHA (MasterFailover.pm) removes the dead master's block only after a
+ * fully successful failover; after a partial one (a slave not recovered) the DBA still has work to
+ * do and the file keeps describing the old topology. skipped: why it was asked for but not done.
+ */
+export function deadMasterConfDecision(report: Pick<FailoverReport, 'ok' | 'masterMoved'>, requested: boolean): { remove: boolean; skipped?: string } {
+  if (!requested) return { remove: false };
+  if (report.ok) return { remove: true };
+  return { remove: false, skipped: report.masterMoved ? 'the failover did not fully succeed (a slave was not recovered), and MHA removes it only after a successful failover' : 'the failover failed' };
 }
 
 /** Rewrite the app config without one server block, keeping everything else byte for byte. */
@@ -240,12 +251,13 @@ export async function runManager(opts: ManagerOptions): Promise<number> {
     if (opts.logFormat === 'json') log.info('FAILOVER_REPORT', 'failover report', { data: report as unknown as Record<string, unknown> });
     // For scripts: `ha report --conf F --json` prints it.
     writeFailoverReport(files, report);
-    if (report.masterMoved) {
-      markFailover(files, 'complete', `${reportText(report)}\n`);
-      if (opts.removeDeadMasterConf) {
-        removeServerBlock(config.file, master.id);
-        log.info('CONF_UPDATED', `removed [${master.id}] from ${config.file}`);
-      }
+    if (report.masterMoved) markFailover(files, 'complete', `${reportText(report)}\n`);
+    const confDecision = deadMasterConfDecision(report, opts.removeDeadMasterConf);
+    if (confDecision.remove) {
+      removeServerBlock(config.file, master.id);
+      log.info('CONF_UPDATED', `removed [${master.id}] from ${config.file}`);
+    } else if (confDecision.skipped) {
+      log.warn('CONF_NOT_UPDATED', `--remove-dead-master-conf: [${master.id}] left in ${config.file}: ${confDecision.skipped}`);
     }
     if (!report.ok) {
       markFailover(files, 'error', `${reportText(report)}\n`);

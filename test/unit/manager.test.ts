@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { removeServerBlock } from '../../src/cli/manager.js';
+import { deadMasterConfDecision, removeServerBlock } from '../../src/cli/manager.js';
 import { confirmDeath, type MonitorDeps } from '../../src/manager/monitor.js';
 import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, writeStatus } from '../../src/manager/state.js';
 import { unfitAsNewMaster } from '../../src/phases/3-master-recovery.js';
@@ -153,6 +153,17 @@ describe('failover helpers', () => {
     assert.equal(unfitAsNewMaster({ server: fakeServer(2), state }), undefined);
     assert.match(unfitAsNewMaster({ server: fakeServer(2, { noMaster: true }), state }) ?? '', /no_master=1/);
     assert.match(unfitAsNewMaster({ server: fakeServer(2), state: { ...state, logBin: false } }) ?? '', /log_bin is off/);
+  });
+
+  it('--remove-dead-master-conf: the block goes only after a fully successful failover (MHA)', () => {
+    assert.deepEqual(deadMasterConfDecision({ ok: true, masterMoved: true }, true), { remove: true });
+    const partial = deadMasterConfDecision({ ok: false, masterMoved: true }, true);
+    assert.equal(partial.remove, false, 'removed after a failover where a slave failed');
+    assert.match(partial.skipped ?? '', /did not fully succeed.*MHA removes it only after a successful failover/);
+    const failed = deadMasterConfDecision({ ok: false, masterMoved: false }, true);
+    assert.equal(failed.remove, false);
+    assert.match(failed.skipped ?? '', /the failover failed/);
+    assert.deepEqual(deadMasterConfDecision({ ok: true, masterMoved: true }, false), { remove: false }, 'not asked for: nothing, no warning');
   });
 
   it('fakes build valid states (guard for the helpers above)', () => {
