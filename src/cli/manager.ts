@@ -58,7 +58,10 @@ Examples:
   $ ha stop --conf /etc/app1.cnf          # stop it cleanly
 
 At start the manager runs the same checks as check-repl and refuses to monitor a broken
-topology. It then pings the master every ping_interval; a failed ping is confirmed at once
+topology.
+With manager_log set in the config, the log is appended to that file (created 0640) instead of
+standard output, which then gets only a line naming the file, one with the exit status, and on a
+terminal the status line. log_level (debug, info, notice, warning, error) drops lower lines. It then pings the master every ping_interval; a failed ping is confirmed at once
 (reconnect, mysqld and port over SSH, the slaves' view). On a confirmed death it runs the
 failover phases once, writes APP.failover.complete (or APP.failover.error) and the report
 as JSON (APP.failover.report.json, printed by \`ha report\`) in manager_workdir, and exits.
@@ -142,12 +145,43 @@ export function removeServerBlock(file: string, id: string): void {
   writeFileAtomic(file, out.join('\n'));
 }
 
+/**
+ * The manager's log: manager_log when set (as MHA's masterha_manager: the file only, appended to),
+ * else standard output. With a file, standard output gets one line saying where the log is and,
+ * at exit, one with the outcome; on a terminal the status line stays there too.
+ */
+export function openManagerLog(config: AppConfig, opts: Pick<ManagerOptions, 'logFormat' | 'color'>, out: NodeJS.WritableStream = process.stdout): ManagerLog {
+  const color = opts.color === false ? false : undefined;
+  const file = config.manager.managerLog;
+  const log = new ManagerLog({ format: opts.logFormat, color, file, terminal: out, out: file ? undefined : out, minLevel: config.manager.logLevel });
+  if (file) notice(out, opts.logFormat, 'LOG_FILE', `ha manager for ${config.appName}: logging to ${file} (manager_log, log_level ${config.manager.logLevel})`, { file });
+  return log;
+}
+
+/** A line on standard output beside a log file (human, or one JSON object). */
+function notice(out: NodeJS.WritableStream, format: 'human' | 'json', code: string, message: string, data: Record<string, unknown>): void {
+  const time = new Date().toISOString();
+  out.write(format === 'json' ? `${JSON.stringify({ time, level: 'info', code, message, data })}\n` : `${time.replace('T', ' ').replace('Z', '')} ${message}\n`);
+}
+
 export async function runManager(opts: ManagerOptions): Promise<number> {
-  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined });
   const reporter = new Reporter({ json: opts.logFormat === 'json', color: opts.color === false ? false : undefined, out: process.stderr });
   const loaded = loadConfigForCommand('manager', { conf: opts.conf, globalConf: opts.globalConf, json: opts.logFormat === 'json', color: opts.color }, reporter, Date.now());
   if (typeof loaded === 'number') return loaded;
   const config: AppConfig = loaded;
+  let log: ManagerLog;
+  try {
+    log = openManagerLog(config, opts);
+  } catch (err) {
+    process.stderr.write(`ha manager: cannot open manager_log ${config.manager.managerLog} (${config.file}): ${(err as Error).message}\n`);
+    return ExitCode.FAILED;
+  }
+  const code = await manage(opts, config, log);
+  if (log.file) notice(process.stdout, opts.logFormat, 'EXIT', `ha manager for ${config.appName} exits ${code}${code === ExitCode.OK ? '' : ' (failed)'}: see ${log.file}`, { exitCode: code, file: log.file });
+  return code;
+}
+
+async function manage(opts: ManagerOptions, config: AppConfig, log: ManagerLog): Promise<number> {
   const files = managerFiles(config);
   mkdirSync(config.manager.managerWorkdir, { recursive: true });
 

@@ -3,7 +3,8 @@
 // while monitoring, and --log-format json. The write load runs throughout and its acknowledged
 // writes are checked.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   appFiles,
@@ -64,13 +65,26 @@ describe('h. a second failover within last_failover_minute', () => {
     await waitReplicatingFrom(s.lab, [3], 2);
     await waitMoreAcks(s.load, 50); // writes to host 2 again
     await s.lab.waitForSlaveSync([3], 10_000);
-    await s.startManager(['--ignore-last-failover']);
+    // This run logs to manager_log (in a directory that does not exist yet), as MHA users set it.
+    const managerLog = path.join(s.lab.dir, 'masterha', 'app1', 'manager.log');
+    s.conf = s.lab.writeConfig({ serverDefault: { ping_interval: 1, manager_log: managerLog }, omitHosts: [1] });
+    await s.startManager(['--ignore-last-failover'], { managerLog });
     const faultAt = Date.now();
     await s.lab.killMysqld(2);
     const exit = await s.mgr.waitExit('the failover with --ignore-last-failover', 60_000);
     const log3 = s.mgr.text();
-    assert.equal(exit.code, 0, `--ignore-last-failover: manager ${describeExit(exit)}:\n${log3.slice(-6000)}`);
+    assert.equal(exit.code, 0, `--ignore-last-failover: manager ${describeExit(exit)}:\n${log3.slice(-6000)}\n--- stdout ---\n${s.mgr.stdout()}`);
     assertNewMaster(log3, 3);
+    // manager_log has the failover; stdout only says where the log is and how the manager ended.
+    assert.equal(statSync(managerLog).mode & 0o777, 0o640, 'manager_log is created 0640');
+    for (const p of ['1 Configuration check', '3 Master recovery', '4 Slaves recovery', '6 Report']) assert.match(log3, new RegExp(`\\* Phase ${p}\\n`), `manager_log lacks phase ${p}`);
+    assert.match(log3, /is dead: starting the failover/);
+    // (stdout and stderr share the harness's file: the config loader's notes, "  • …", are stderr.)
+    assert.deepEqual(
+      s.mgr.stdout().trimEnd().split('\n').filter((l) => !l.startsWith('  • ')).map((l) => l.replace(/^\S+ \S+ /, '')),
+      [`ha manager for app1: logging to ${managerLog} (manager_log, log_level info)`, `ha manager for app1 exits 0: see ${managerLog}`],
+      'stdout beside manager_log',
+    );
     await assertIsWritableMaster(s.lab, 3);
     await waitMoreAcks(s.load, 50);
     const res = await s.load.stop();
