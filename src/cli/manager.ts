@@ -13,6 +13,7 @@ import { runFailover } from '../phases/run.js';
 import { reportText, type FailoverReport } from '../phases/6-report.js';
 import { Code } from '../report/codes.js';
 import { Reporter } from '../report/reporter.js';
+import { probeHost } from '../ssh/probe.js';
 import type { SshPool } from '../ssh/client.js';
 import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation } from '../topology/analyze.js';
 import { CommandExit, DEFAULT_GLOBAL_CONF, loadConfigForCommand } from './common.js';
@@ -58,7 +59,8 @@ Examples:
   $ ha stop --conf /etc/app1.cnf          # stop it cleanly
 
 At start the manager runs the same checks as check-repl and refuses to monitor a broken
-topology.
+topology; it also connects to every host over SSH (in parallel) and refuses to start when one is
+unreachable, unless that server's block says skip_init_ssh_check=1.
 With manager_log set in the config, the log is appended to that file (created 0640) instead of
 standard output, which then gets only a line naming the file, one with the exit status, and on a
 terminal the status line. log_level (debug, info, notice, warning, error) drops lower lines. It then pings the master every ping_interval; a failed ping is confirmed at once
@@ -119,6 +121,49 @@ async function startupCheck(config: AppConfig, log: ManagerLog): Promise<{ ok: b
   const errors = topology.findings.filter((f) => f.severity === 'error');
   const master = config.servers.find((s) => s.id === topology.masterId);
   return { ok: errors.length === 0 && !!master, master, masterState: observations.find((o) => o.server.id === master?.id)?.state, pidFile: master ? pidFiles.get(master.id) : undefined };
+}
+
+const STARTUP_PROBE_TIMEOUT_MS = 15_000;
+
+/**
+ * MHA's manager checks SSH to every host before it monitors (SSHCheck.pm do_ssh_connection_check,
+ * unless --skip_ssh_check; a server with skip_init_ssh_check=1 is not held against it): a
+ * failover needs SSH to save the master's binlog and apply relay-log diffs, and a broken key or
+ * host key is better found now than at 3 a.m. One connection and one batched command per host
+ * (check-ssh's probe), all hosts in parallel, on a pool of its own that is closed afterwards, so
+ * the monitor never reuses a connection opened hours before. ok: false when a host is unreachable.
+ */
+export async function startupSshCheck(config: AppConfig, log: ManagerLog, pool?: SshPool): Promise<{ ok: boolean; failed: string[] }> {
+  const { SshPool: Pool } = await import('../ssh/client.js');
+  const ssh = pool ?? new Pool();
+  const failed: string[] = [];
+  try {
+    await Promise.all(
+      config.servers.map(async (server) => {
+        const where = `${server.ssh.user}@${server.ssh.host}:${server.ssh.port}`;
+        if (server.skipInitSshCheck) {
+          log.info(Code.SSH_SKIPPED, `SSH not checked at start (skip_init_ssh_check=1): ${where}`, { server: server.id });
+          return;
+        }
+        const t0 = Date.now();
+        try {
+          const conn = await ssh.get(server.id, server.ssh, server.id);
+          const probe = await probeHost(conn, { remoteWorkdir: server.remoteWorkdir, clientBindir: server.clientBindir, indexFiles: [], binlogDirs: [], timeoutMs: STARTUP_PROBE_TIMEOUT_MS });
+          log.info(Code.SSH_OK, `SSH ok: ${where} as ${probe.user || server.ssh.user}`, { server: server.id, durationMs: Date.now() - t0 });
+          // Not fatal here (check-ssh and check-repl report them as errors): the failover can
+          // still promote and repoint without them.
+          if (!probe.binlogTool) log.warn(Code.BINLOG_TOOL_MISSING, 'neither mysqlbinlog nor mariadb-binlog found in PATH or client_bindir: binlog diffs cannot be applied through this host', { server: server.id });
+          if (!probe.workdirWritable) log.warn(Code.REMOTE_WORKDIR_NOT_WRITABLE, `remote_workdir ${server.remoteWorkdir} is not writable: ${probe.workdirError}`, { server: server.id });
+        } catch (err) {
+          failed.push(server.id);
+          log.error(Code.SSH_FAILED, `SSH to ${where} failed: ${(err as Error).message.replace(/^ssh \S+: /, '')}`, { server: server.id, durationMs: Date.now() - t0 });
+        }
+      }),
+    );
+  } finally {
+    if (!pool) await ssh.closeAll();
+  }
+  return { ok: failed.length === 0, failed };
 }
 
 /**
@@ -229,10 +274,19 @@ async function manage(opts: ManagerOptions, config: AppConfig, log: ManagerLog):
   try {
     setStatus('INITIALIZING_MONITOR');
     log.info('START', `ha manager for ${config.appName} (${config.file}), pid ${process.pid}, ping_type ${config.manager.pingType}, ping_interval ${config.manager.pingInterval} s`);
-    const check = await startupCheck(config, log);
+    // Both at once: start-up takes the longer of the two, not their sum.
+    const [check, sshCheck] = await Promise.all([startupCheck(config, log), startupSshCheck(config, log)]);
     master = check.master;
     if (!check.ok || !master) {
       log.error('STARTUP_CHECK_FAILED', 'the replication topology is not ready for a failover: fix the errors above (ha check-repl shows them), then start the manager again');
+      setStatus('CONFIG_ERROR');
+      return ExitCode.FAILED;
+    }
+    if (!sshCheck.ok) {
+      log.error(
+        'STARTUP_SSH_FAILED',
+        `cannot reach ${sshCheck.failed.join(', ')} over SSH: a failover needs SSH to every host. Fix it (ha check-ssh shows details) and start the manager again, or set skip_init_ssh_check=1 in the server's block to monitor anyway`,
+      );
       setStatus('CONFIG_ERROR');
       return ExitCode.FAILED;
     }

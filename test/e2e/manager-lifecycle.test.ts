@@ -138,6 +138,33 @@ describe('ha stop while monitoring', () => {
   before(() => s.up());
   after(() => s.teardown());
 
+  it('refuses to start when a host is unreachable over SSH, unless its block says skip_init_ssh_check=1', async () => {
+    await s.lab.stopSshd(3);
+    try {
+      const refused = await s.startManager([], { waitMonitoring: false });
+      const exit = await refused.waitExit('the refusal to start without SSH to server3', 30_000);
+      const log = refused.text();
+      assert.equal(exit.code, 1, `manager ${describeExit(exit)}:\n${log}`);
+      assert.match(log, /ERROR: server3 SSH to root@\S+:\d+ failed: /);
+      assert.match(log, /ERROR: cannot reach server3 over SSH: a failover needs SSH to every host.*skip_init_ssh_check=1/);
+      assert.match(log, /SSH ok: \S+ as root/, 'the reachable hosts are reported too');
+      assert.doesNotMatch(log, /monitoring master /);
+      const st = await haStatus(s.conf);
+      assert.match(st.stdout, /CONFIG_ERROR|NOT_RUNNING/, `ha status after the refusal: ${st.stdout}`);
+
+      s.conf = s.lab.writeConfig({ serverDefault: { ping_interval: 1 }, servers: { 3: { skip_init_ssh_check: 1 } } });
+      const skipping = await s.startManager();
+      assert.match(skipping.text(), /server3 SSH not checked at start \(skip_init_ssh_check=1\)/);
+      const stop = await runHa(['stop', '--conf', s.conf], { timeoutMs: 30_000 });
+      assert.equal(stop.exitCode, 0, `ha stop: ${stop.stdout}${stop.stderr}`);
+      const stopped = await skipping.waitExit('ha stop', 5_000);
+      assert.equal(stopped.code, 0, `manager ${describeExit(stopped)}:\n${skipping.tail()}`);
+    } finally {
+      await s.lab.startSshd(3);
+      s.conf = s.lab.writeConfig({ serverDefault: { ping_interval: 1 } });
+    }
+  });
+
   it('stops the manager cleanly: exit 0, NOT_RUNNING, nothing changed', async () => {
     const mgr = await s.startManager();
     const st = await haStatus(s.conf);
