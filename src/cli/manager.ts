@@ -59,8 +59,8 @@ Examples:
   $ ha stop --conf /etc/app1.cnf          # stop it cleanly
 
 At start the manager runs the same checks as check-repl and refuses to monitor a broken
-topology; it also connects to every host over SSH (in parallel) and refuses to start when one is
-unreachable, unless that server's block says skip_init_ssh_check=1.
+topology; it then connects over SSH to every server that answered (in parallel) and refuses to
+start when one is unreachable, unless that server's block says skip_init_ssh_check=1.
 With manager_log set in the config, the log is appended to that file (created 0640) instead of
 standard output, which then gets only a line naming the file, one with the exit status, and on a
 terminal the status line. log_level (debug, info, notice, warning, error) drops lower lines. It then pings the master every ping_interval; a failed ping is confirmed at once
@@ -85,7 +85,7 @@ checks failed, or a slave could not be recovered; 2 usage error; 3 configuration
 }
 
 /** The start-up check: check-repl's observations and rules. */
-async function startupCheck(config: AppConfig, log: ManagerLog): Promise<{ ok: boolean; master?: ServerConfig; masterState?: ServerState; pidFile?: string }> {
+async function startupCheck(config: AppConfig, log: ManagerLog): Promise<{ ok: boolean; master?: ServerConfig; masterState?: ServerState; pidFile?: string; alive: Set<string> }> {
   const pidFiles = new Map<string, string>();
   const observe = async (server: ServerConfig): Promise<ServerObservation> => {
     try {
@@ -120,7 +120,8 @@ async function startupCheck(config: AppConfig, log: ManagerLog): Promise<{ ok: b
   }
   const errors = topology.findings.filter((f) => f.severity === 'error');
   const master = config.servers.find((s) => s.id === topology.masterId);
-  return { ok: errors.length === 0 && !!master, master, masterState: observations.find((o) => o.server.id === master?.id)?.state, pidFile: master ? pidFiles.get(master.id) : undefined };
+  const alive = new Set(observations.filter((o) => o.state).map((o) => o.server.id));
+  return { ok: errors.length === 0 && !!master, master, masterState: observations.find((o) => o.server.id === master?.id)?.state, pidFile: master ? pidFiles.get(master.id) : undefined, alive };
 }
 
 const STARTUP_PROBE_TIMEOUT_MS = 15_000;
@@ -132,14 +133,16 @@ const STARTUP_PROBE_TIMEOUT_MS = 15_000;
  * host key is better found now than at 3 a.m. One connection and one batched command per host
  * (check-ssh's probe), all hosts in parallel, on a pool of its own that is closed afterwards, so
  * the monitor never reuses a connection opened hours before. ok: false when a host is unreachable.
+ * Only `servers` are checked: MHA checks the alive ones (a down slave with ignore_fail=1 may be a
+ * host that is gone).
  */
-export async function startupSshCheck(config: AppConfig, log: ManagerLog, pool?: SshPool): Promise<{ ok: boolean; failed: string[] }> {
+export async function startupSshCheck(config: AppConfig, log: ManagerLog, servers: ServerConfig[] = config.servers, pool?: SshPool): Promise<{ ok: boolean; failed: string[] }> {
   const { SshPool: Pool } = await import('../ssh/client.js');
   const ssh = pool ?? new Pool();
   const failed: string[] = [];
   try {
     await Promise.all(
-      config.servers.map(async (server) => {
+      servers.map(async (server) => {
         const where = `${server.ssh.user}@${server.ssh.host}:${server.ssh.port}`;
         if (server.skipInitSshCheck) {
           log.info(Code.SSH_SKIPPED, `SSH not checked at start (skip_init_ssh_check=1): ${where}`, { server: server.id });
@@ -274,14 +277,15 @@ async function manage(opts: ManagerOptions, config: AppConfig, log: ManagerLog):
   try {
     setStatus('INITIALIZING_MONITOR');
     log.info('START', `ha manager for ${config.appName} (${config.file}), pid ${process.pid}, ping_type ${config.manager.pingType}, ping_interval ${config.manager.pingInterval} s`);
-    // Both at once: start-up takes the longer of the two, not their sum.
-    const [check, sshCheck] = await Promise.all([startupCheck(config, log), startupSshCheck(config, log)]);
+    const check = await startupCheck(config, log);
     master = check.master;
     if (!check.ok || !master) {
       log.error('STARTUP_CHECK_FAILED', 'the replication topology is not ready for a failover: fix the errors above (ha check-repl shows them), then start the manager again');
       setStatus('CONFIG_ERROR');
       return ExitCode.FAILED;
     }
+    // After the MySQL check, as MHA: the servers that answered (a down ignore_fail slave is not).
+    const sshCheck = await startupSshCheck(config, log, config.servers.filter((sv) => check.alive.has(sv.id)));
     if (!sshCheck.ok) {
       log.error(
         'STARTUP_SSH_FAILED',
