@@ -61,14 +61,15 @@ Examples:
 At start the manager runs the same checks as check-repl and refuses to monitor a broken
 topology; it then connects over SSH to every server that answered (in parallel) and refuses to
 start when one is unreachable, unless that server's block says skip_init_ssh_check=1.
-With manager_log set in the config, the log is appended to that file (created 0640) instead of
-standard output, which then gets only a line naming the file, one with the exit status, and on a
-terminal the status line. log_level (debug, info, notice, warning, error) drops lower lines. It then pings the master every ping_interval; a failed ping is confirmed at once
-(reconnect, mysqld and port over SSH, the slaves' view). On a confirmed death it runs the
-failover phases once, writes APP.failover.complete (or APP.failover.error) and the report
+It then pings the master every ping_interval; a failed ping is confirmed at once (reconnect,
+mysqld and port over SSH, the slaves' view). On a confirmed death it runs the failover phases
+once, writes APP.failover.complete (or APP.failover.error) and the report
 as JSON (APP.failover.report.json, printed by \`ha report\`) in manager_workdir, and exits.
 On a terminal the step in progress is shown on a status line redrawn in place
 ("Phase 3 Master recovery … 0.4 s"); in a file or a pipe every line is plain.
+With manager_log set in the config, the log is appended to that file (created 0640) instead of
+standard output, which then gets only a line naming the file, one with the exit status and, on
+a terminal, the status line. log_level (debug, info, notice, warning, error) drops lower lines.
 
 Exit codes: 0 stopped cleanly, or failover completed; 1 failover failed or refused, start-up
 checks failed, or a slave could not be recovered; 2 usage error; 3 configuration error.`,
