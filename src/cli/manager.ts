@@ -10,9 +10,10 @@ import { readServerState } from '../mysql/inspect.js';
 import type { ServerState } from '../mysql/types.js';
 import { DEFAULT_TIMEOUTS, type FailoverClients, type FailoverContext } from '../phases/context.js';
 import { runFailover } from '../phases/run.js';
-import { reportText } from '../phases/6-report.js';
+import { reportText, type FailoverReport } from '../phases/6-report.js';
 import { Code } from '../report/codes.js';
 import { Reporter } from '../report/reporter.js';
+import { probeHost } from '../ssh/probe.js';
 import type { SshPool } from '../ssh/client.js';
 import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation } from '../topology/analyze.js';
 import { CommandExit, DEFAULT_GLOBAL_CONF, loadConfigForCommand } from './common.js';
@@ -42,7 +43,7 @@ export function registerManager(program: Command): void {
     .option('--global-conf <file>', 'global defaults file', DEFAULT_GLOBAL_CONF)
     .option('--ignore-last-failover', 'fail over even after an earlier failover error or within last_failover_minute', false)
     .option('--last-failover-minute <minutes>', 'refuse a second failover within this many minutes (default: last_failover_minute, 480)', positiveInt)
-    .option('--remove-dead-master-conf', "after the failover, rewrite the config without the dead master's block (atomically)", false)
+    .option('--remove-dead-master-conf', "after a fully successful failover, rewrite the config without the dead master's block (atomically)", false)
     .option('--log-format <format>', 'human or json (one event per line)', (v) => {
       if (v !== 'human' && v !== 'json') throw new InvalidArgumentError('human or json');
       return v;
@@ -58,12 +59,17 @@ Examples:
   $ ha stop --conf /etc/app1.cnf          # stop it cleanly
 
 At start the manager runs the same checks as check-repl and refuses to monitor a broken
-topology. It then pings the master every ping_interval; a failed ping is confirmed at once
-(reconnect, mysqld and port over SSH, the slaves' view). On a confirmed death it runs the
-failover phases once, writes APP.failover.complete (or APP.failover.error) and the report
+topology; it then connects over SSH to every server that answered (in parallel) and refuses to
+start when one is unreachable, unless that server's block says skip_init_ssh_check=1.
+It then pings the master every ping_interval; a failed ping is confirmed at once (reconnect,
+mysqld and port over SSH, the slaves' view). On a confirmed death it runs the failover phases
+once, writes APP.failover.complete (or APP.failover.error) and the report
 as JSON (APP.failover.report.json, printed by \`ha report\`) in manager_workdir, and exits.
 On a terminal the step in progress is shown on a status line redrawn in place
 ("Phase 3 Master recovery … 0.4 s"); in a file or a pipe every line is plain.
+With manager_log set in the config, the log is appended to that file (created 0640) instead of
+standard output, which then gets only a line naming the file, one with the exit status and, on
+a terminal, the status line. log_level (debug, info, notice, warning, error) drops lower lines.
 
 Exit codes: 0 stopped cleanly, or failover completed; 1 failover failed or refused, start-up
 checks failed, or a slave could not be recovered; 2 usage error; 3 configuration error.`,
@@ -80,7 +86,7 @@ checks failed, or a slave could not be recovered; 2 usage error; 3 configuration
 }
 
 /** The start-up check: check-repl's observations and rules. */
-async function startupCheck(config: AppConfig, log: ManagerLog): Promise<{ ok: boolean; master?: ServerConfig; masterState?: ServerState; pidFile?: string }> {
+async function startupCheck(config: AppConfig, log: ManagerLog): Promise<{ ok: boolean; master?: ServerConfig; masterState?: ServerState; pidFile?: string; alive: Set<string> }> {
   const pidFiles = new Map<string, string>();
   const observe = async (server: ServerConfig): Promise<ServerObservation> => {
     try {
@@ -115,7 +121,64 @@ async function startupCheck(config: AppConfig, log: ManagerLog): Promise<{ ok: b
   }
   const errors = topology.findings.filter((f) => f.severity === 'error');
   const master = config.servers.find((s) => s.id === topology.masterId);
-  return { ok: errors.length === 0 && !!master, master, masterState: observations.find((o) => o.server.id === master?.id)?.state, pidFile: master ? pidFiles.get(master.id) : undefined };
+  const alive = new Set(observations.filter((o) => o.state).map((o) => o.server.id));
+  return { ok: errors.length === 0 && !!master, master, masterState: observations.find((o) => o.server.id === master?.id)?.state, pidFile: master ? pidFiles.get(master.id) : undefined, alive };
+}
+
+const STARTUP_PROBE_TIMEOUT_MS = 15_000;
+
+/**
+ * MHA's manager checks SSH to every host before it monitors (SSHCheck.pm do_ssh_connection_check,
+ * unless --skip_ssh_check; a server with skip_init_ssh_check=1 is not held against it): a
+ * failover needs SSH to save the master's binlog and apply relay-log diffs, and a broken key or
+ * host key is better found now than at 3 a.m. One connection and one batched command per host
+ * (check-ssh's probe), all hosts in parallel, on a pool of its own that is closed afterwards, so
+ * the monitor never reuses a connection opened hours before. ok: false when a host is unreachable.
+ * Only `servers` are checked: MHA checks the alive ones (a down slave with ignore_fail=1 may be a
+ * host that is gone).
+ */
+export async function startupSshCheck(config: AppConfig, log: ManagerLog, servers: ServerConfig[] = config.servers, pool?: SshPool): Promise<{ ok: boolean; failed: string[] }> {
+  const { SshPool: Pool } = await import('../ssh/client.js');
+  const ssh = pool ?? new Pool();
+  const failed: string[] = [];
+  try {
+    await Promise.all(
+      servers.map(async (server) => {
+        const where = `${server.ssh.user}@${server.ssh.host}:${server.ssh.port}`;
+        if (server.skipInitSshCheck) {
+          log.info(Code.SSH_SKIPPED, `SSH not checked at start (skip_init_ssh_check=1): ${where}`, { server: server.id });
+          return;
+        }
+        const t0 = Date.now();
+        try {
+          const conn = await ssh.get(server.id, server.ssh, server.id);
+          const probe = await probeHost(conn, { remoteWorkdir: server.remoteWorkdir, clientBindir: server.clientBindir, indexFiles: [], binlogDirs: [], timeoutMs: STARTUP_PROBE_TIMEOUT_MS });
+          log.info(Code.SSH_OK, `SSH ok: ${where} as ${probe.user || server.ssh.user}`, { server: server.id, durationMs: Date.now() - t0 });
+          // Not fatal here (check-ssh and check-repl report them as errors): the failover can
+          // still promote and repoint without them.
+          if (!probe.binlogTool) log.warn(Code.BINLOG_TOOL_MISSING, 'neither mysqlbinlog nor mariadb-binlog found in PATH or client_bindir: binlog diffs cannot be applied through this host', { server: server.id });
+          if (!probe.workdirWritable) log.warn(Code.REMOTE_WORKDIR_NOT_WRITABLE, `remote_workdir ${server.remoteWorkdir} is not writable: ${probe.workdirError}`, { server: server.id });
+        } catch (err) {
+          failed.push(server.id);
+          log.error(Code.SSH_FAILED, `SSH to ${where} failed: ${(err as Error).message.replace(/^ssh \S+: /, '')}`, { server: server.id, durationMs: Date.now() - t0 });
+        }
+      }),
+    );
+  } finally {
+    if (!pool) await ssh.closeAll();
+  }
+  return { ok: failed.length === 0, failed };
+}
+
+/**
+ * --remove-dead-master-conf: MHA (MasterFailover.pm) removes the dead master's block only after a
+ * fully successful failover; after a partial one (a slave not recovered) the DBA still has work to
+ * do and the file keeps describing the old topology. skipped: why it was asked for but not done.
+ */
+export function deadMasterConfDecision(report: Pick<FailoverReport, 'ok' | 'masterMoved'>, requested: boolean): { remove: boolean; skipped?: string } {
+  if (!requested) return { remove: false };
+  if (report.ok) return { remove: true };
+  return { remove: false, skipped: report.masterMoved ? 'the failover did not fully succeed (a slave was not recovered), and MHA removes it only after a successful failover' : 'the failover failed' };
 }
 
 /** Rewrite the app config without one server block, keeping everything else byte for byte. */
@@ -131,12 +194,43 @@ export function removeServerBlock(file: string, id: string): void {
   writeFileAtomic(file, out.join('\n'));
 }
 
+/**
+ * The manager's log: manager_log when set (as MHA's masterha_manager: the file only, appended to),
+ * else standard output. With a file, standard output gets one line saying where the log is and,
+ * at exit, one with the outcome; on a terminal the status line stays there too.
+ */
+export function openManagerLog(config: AppConfig, opts: Pick<ManagerOptions, 'logFormat' | 'color'>, out: NodeJS.WritableStream = process.stdout): ManagerLog {
+  const color = opts.color === false ? false : undefined;
+  const file = config.manager.managerLog;
+  const log = new ManagerLog({ format: opts.logFormat, color, file, terminal: out, out: file ? undefined : out, minLevel: config.manager.logLevel });
+  if (file) notice(out, opts.logFormat, 'LOG_FILE', `ha manager for ${config.appName}: logging to ${file} (manager_log, log_level ${config.manager.logLevel})`, { file });
+  return log;
+}
+
+/** A line on standard output beside a log file (human, or one JSON object). */
+function notice(out: NodeJS.WritableStream, format: 'human' | 'json', code: string, message: string, data: Record<string, unknown>): void {
+  const time = new Date().toISOString();
+  out.write(format === 'json' ? `${JSON.stringify({ time, level: 'info', code, message, data })}\n` : `${time.replace('T', ' ').replace('Z', '')} ${message}\n`);
+}
+
 export async function runManager(opts: ManagerOptions): Promise<number> {
-  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined });
   const reporter = new Reporter({ json: opts.logFormat === 'json', color: opts.color === false ? false : undefined, out: process.stderr });
   const loaded = loadConfigForCommand('manager', { conf: opts.conf, globalConf: opts.globalConf, json: opts.logFormat === 'json', color: opts.color }, reporter, Date.now());
   if (typeof loaded === 'number') return loaded;
   const config: AppConfig = loaded;
+  let log: ManagerLog;
+  try {
+    log = openManagerLog(config, opts);
+  } catch (err) {
+    process.stderr.write(`ha manager: cannot open manager_log ${config.manager.managerLog} (${config.file}): ${(err as Error).message}\n`);
+    return ExitCode.FAILED;
+  }
+  const code = await manage(opts, config, log);
+  if (log.file) notice(process.stdout, opts.logFormat, 'EXIT', `ha manager for ${config.appName} exits ${code}${code === ExitCode.OK ? '' : ' (failed)'}: see ${log.file}`, { exitCode: code, file: log.file });
+  return code;
+}
+
+async function manage(opts: ManagerOptions, config: AppConfig, log: ManagerLog): Promise<number> {
   const files = managerFiles(config);
   mkdirSync(config.manager.managerWorkdir, { recursive: true });
 
@@ -191,6 +285,16 @@ export async function runManager(opts: ManagerOptions): Promise<number> {
       setStatus('CONFIG_ERROR');
       return ExitCode.FAILED;
     }
+    // After the MySQL check, as MHA: the servers that answered (a down ignore_fail slave is not).
+    const sshCheck = await startupSshCheck(config, log, config.servers.filter((sv) => check.alive.has(sv.id)));
+    if (!sshCheck.ok) {
+      log.error(
+        'STARTUP_SSH_FAILED',
+        `cannot reach ${sshCheck.failed.join(', ')} over SSH: a failover needs SSH to every host. Fix it (ha check-ssh shows details) and start the manager again, or set skip_init_ssh_check=1 in the server's block to monitor anyway`,
+      );
+      setStatus('CONFIG_ERROR');
+      return ExitCode.FAILED;
+    }
     log.info('MONITORING', `monitoring master ${master.hostname}:${master.port} (${master.id})`, { server: master.id });
     log.status(`Monitoring master ${master.id} (${master.hostname}:${master.port}), ping every ${config.manager.pingInterval} s`);
     setStatus('PING_OK');
@@ -240,12 +344,13 @@ export async function runManager(opts: ManagerOptions): Promise<number> {
     if (opts.logFormat === 'json') log.info('FAILOVER_REPORT', 'failover report', { data: report as unknown as Record<string, unknown> });
     // For scripts: `ha report --conf F --json` prints it.
     writeFailoverReport(files, report);
-    if (report.masterMoved) {
-      markFailover(files, 'complete', `${reportText(report)}\n`);
-      if (opts.removeDeadMasterConf) {
-        removeServerBlock(config.file, master.id);
-        log.info('CONF_UPDATED', `removed [${master.id}] from ${config.file}`);
-      }
+    if (report.masterMoved) markFailover(files, 'complete', `${reportText(report)}\n`);
+    const confDecision = deadMasterConfDecision(report, opts.removeDeadMasterConf);
+    if (confDecision.remove) {
+      removeServerBlock(config.file, master.id);
+      log.info('CONF_UPDATED', `removed [${master.id}] from ${config.file}`);
+    } else if (confDecision.skipped) {
+      log.warn('CONF_NOT_UPDATED', `--remove-dead-master-conf: [${master.id}] left in ${config.file}: ${confDecision.skipped}`);
     }
     if (!report.ok) {
       markFailover(files, 'error', `${reportText(report)}\n`);

@@ -149,11 +149,12 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
     process.stderr.write('ha switch: say --master-state dead (failover of a dead master) or --online\n');
     return ExitCode.USAGE;
   }
-  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined });
   const reporter = new Reporter({ json: opts.logFormat === 'json', out: process.stderr, color: opts.color === false ? false : undefined });
   const loaded = loadConfigForCommand('switch', { conf: opts.conf, globalConf: opts.globalConf, json: opts.logFormat === 'json', color: opts.color }, reporter, Date.now());
   if (typeof loaded === 'number') return loaded;
   const config = loaded;
+  // On the terminal, as MHA's masterha_master_switch (manager_log is the manager's); log_level applies.
+  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined, minLevel: config.manager.logLevel });
 
   let dead: ServerConfig | undefined;
   let next: ServerConfig | undefined;
@@ -166,6 +167,11 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
       return err.exitCode;
     }
     throw err;
+  }
+  // Refused before anything is touched (MHA refuses it too, though only in its phase 3).
+  if (next?.noMaster) {
+    process.stderr.write(`ha switch: --new-master ${next.id} (${next.hostname}:${next.port}) has no_master=1 in ${config.file}: it must never become the master\n`);
+    return ExitCode.FAILED;
   }
   if (!dead) {
     process.stderr.write('ha switch: cannot tell which server is the dead master (the slaves do not agree, or none answers): name it with --dead-master\n');
@@ -214,11 +220,12 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
 }
 
 async function runOnline(opts: SwitchOptions): Promise<number> {
-  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined });
   const reporter = new Reporter({ json: opts.logFormat === 'json', out: process.stderr, color: opts.color === false ? false : undefined });
   const loaded = loadConfigForCommand('switch', { conf: opts.conf, globalConf: opts.globalConf, json: opts.logFormat === 'json', color: opts.color }, reporter, Date.now());
   if (typeof loaded === 'number') return loaded;
   const config = loaded;
+  // On the terminal, as MHA's masterha_master_switch (manager_log is the manager's); log_level applies.
+  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined, minLevel: config.manager.logLevel });
   if (!opts.newMaster) {
     process.stderr.write('ha switch --online: name the new master with --new-master HOST[:PORT]\n');
     return ExitCode.USAGE;

@@ -31,6 +31,18 @@ export interface MasterRecoveryResult {
   ipActivated: 'done' | 'failed-proceeding' | 'not-configured';
 }
 
+/**
+ * Why a slave named as the new master (--new-master) must not be promoted, or undefined. MHA
+ * refuses the same (ServerManager::is_target_bad_for_new_master): no_master=1 marks a DR or backup
+ * replica that must never take writes, whoever names it; without log_bin the other slaves have
+ * nothing to replicate from.
+ */
+export function unfitAsNewMaster(view: Pick<ServerView, 'server' | 'state'>): string | undefined {
+  if (view.server.noMaster) return 'no_master=1 in the config (it must never become the master)';
+  if (!view.state.logBin) return 'log_bin is off';
+  return undefined;
+}
+
 export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationCheckResult, p2: DeadMasterShutdownResult): Promise<MasterRecoveryResult> {
   const { log } = ctx;
   const dead = p1.deadMaster;
@@ -88,7 +100,8 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
   if (ctx.options.newMasterId) {
     newMaster = p1.slaves.find((v) => v.server.id === ctx.options.newMasterId);
     if (!newMaster) throw new FailoverError(PHASE_3, 'NEW_MASTER_UNAVAILABLE', `${ctx.options.newMasterId} is not an alive slave of ${dead.id}`);
-    if (!newMaster.state.logBin) throw new FailoverError(PHASE_3, 'NEW_MASTER_UNFIT', `${ctx.options.newMasterId} has log_bin off`);
+    const unfit = unfitAsNewMaster(newMaster);
+    if (unfit) throw new FailoverError(PHASE_3, 'NEW_MASTER_UNFIT', `${ctx.options.newMasterId} cannot be the new master: ${unfit}`, newMaster.server.id);
     reason = 'chosen on the command line';
   } else {
     // A new master must be reachable over SSH too: its diff is applied through it.

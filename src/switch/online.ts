@@ -174,7 +174,9 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
     try {
       await step('master_ip_online_change_script --command=stop', async () => {
         const r = await clients.hook('master_ip_online_change_script', hook, onlineChangeArgs('stop', master, newMaster, opts.origMasterIsNewSlave), hookEnv, 60_000);
-        if (r.exitCode !== 0) throw new Error(`master_ip_online_change_script --command=stop failed (exit ${r.exitCode ?? r.signal})`);
+        // MHA 0.58 (MasterRotate.pm reject_update): 0 ok, 10 "Proceeding." with a warning, other: abort.
+        if (r.exitCode === 10) log.warn('HOOK_PROCEEDING', 'master_ip_online_change_script --command=stop exited 10: proceeding, as MHA does (the script says writes may not be fully disabled)');
+        else if (r.exitCode !== 0) throw new Error(`master_ip_online_change_script --command=stop failed (exit ${r.exitCode ?? r.signal})`);
       });
     } catch (err) {
       await Promise.all([lock, masterAdmin, nmSession, ...otherSessions.map((x) => x.session)].map((x: ServerSession) => x.close().catch(() => undefined)));
@@ -278,7 +280,10 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
     if (hook) {
       await step('master_ip_online_change_script --command=start', async () => {
         const r = await clients.hook('master_ip_online_change_script', hook, onlineChangeArgs('start', master, newMaster, opts.origMasterIsNewSlave), hookEnv, 60_000);
-        if (r.exitCode !== 0) log.error('HOOK_FAILED', `master_ip_online_change_script --command=start failed (exit ${r.exitCode ?? r.signal}): ${newMaster.id} is the master but may not be announced`);
+        // MHA: 10 is "Proceeding." with a warning; any other failure aborted MHA's switch after the
+        // master had moved. ha logs it and the switch stands (the new master already has every write).
+        if (r.exitCode === 10) log.warn('HOOK_PROCEEDING', 'master_ip_online_change_script --command=start exited 10: proceeding, as MHA does');
+        else if (r.exitCode !== 0) log.error('HOOK_FAILED', `master_ip_online_change_script --command=start failed (exit ${r.exitCode ?? r.signal}): ${newMaster.id} is the master but may not be announced`);
       });
     }
     await step('verify replication', async () => {

@@ -23,6 +23,14 @@ process.on('exit', () => {
   for (const m of live) m.kill();
 });
 
+function readOrEmpty(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** A `ha manager` child process whose output goes to a log file, as the README starts it. */
 export class ManagerProcess {
   readonly child: ChildProcess;
@@ -34,6 +42,8 @@ export class ManagerProcess {
     readonly conf: string,
     readonly logFile: string,
     readonly args: string[],
+    /** The config's manager_log, when it sets one: then the log is there, not on stdout. */
+    readonly managerLog?: string,
   ) {
     const fd = fs.openSync(logFile, 'a');
     this.child = spawn(HA_BIN, ['manager', '--conf', conf, ...args], {
@@ -58,20 +68,22 @@ export class ManagerProcess {
     });
   }
 
-  static start(conf: string, logFile: string, args: string[] = []): ManagerProcess {
-    return new ManagerProcess(conf, logFile, args);
+  static start(conf: string, logFile: string, args: string[] = [], managerLog?: string): ManagerProcess {
+    return new ManagerProcess(conf, logFile, args, managerLog);
   }
 
   get pid(): number {
     return this.child.pid ?? 0;
   }
 
+  /** The manager's log: manager_log when the config sets it, else what it wrote to stdout. */
   text(): string {
-    try {
-      return fs.readFileSync(this.logFile, 'utf8');
-    } catch {
-      return '';
-    }
+    return this.managerLog ? readOrEmpty(this.managerLog) : this.stdout();
+  }
+
+  /** What the process wrote to stdout and stderr. */
+  stdout(): string {
+    return readOrEmpty(this.logFile);
   }
 
   tail(lines = 40): string {
@@ -377,9 +389,9 @@ export class Scenario {
   }
 
   /** Starts a manager (log: <lab>/manager-N.log) and waits until it monitors the master. */
-  async startManager(extraArgs: string[] = [], opts: { waitMonitoring?: boolean; pattern?: RegExp } = {}): Promise<ManagerProcess> {
+  async startManager(extraArgs: string[] = [], opts: { waitMonitoring?: boolean; pattern?: RegExp; managerLog?: string } = {}): Promise<ManagerProcess> {
     const file = path.join(this.lab.dir, `manager-${this.managers.length + 1}.log`);
-    const m = ManagerProcess.start(this.conf, file, [...(this.opts.managerArgs ?? []), ...extraArgs]);
+    const m = ManagerProcess.start(this.conf, file, [...(this.opts.managerArgs ?? []), ...extraArgs], opts.managerLog);
     this.managers.push(m);
     if (opts.waitMonitoring !== false) await m.waitForLog(opts.pattern ?? /monitoring master /, 'that it monitors the master', 30_000);
     return m;
@@ -393,6 +405,7 @@ export class Scenario {
     for (const m of this.managers) {
       try {
         fs.copyFileSync(m.logFile, path.join(keep, `${this.opts.name}-${path.basename(m.logFile)}`));
+        if (m.managerLog) fs.copyFileSync(m.managerLog, path.join(keep, `${this.opts.name}-${path.basename(m.logFile, '.log')}-manager_log.log`));
       } catch {
         /* no log written */
       }

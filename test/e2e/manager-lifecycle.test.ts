@@ -3,7 +3,8 @@
 // while monitoring, and --log-format json. The write load runs throughout and its acknowledged
 // writes are checked.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   appFiles,
@@ -64,13 +65,26 @@ describe('h. a second failover within last_failover_minute', () => {
     await waitReplicatingFrom(s.lab, [3], 2);
     await waitMoreAcks(s.load, 50); // writes to host 2 again
     await s.lab.waitForSlaveSync([3], 10_000);
-    await s.startManager(['--ignore-last-failover']);
+    // This run logs to manager_log (in a directory that does not exist yet), as MHA users set it.
+    const managerLog = path.join(s.lab.dir, 'masterha', 'app1', 'manager.log');
+    s.conf = s.lab.writeConfig({ serverDefault: { ping_interval: 1, manager_log: managerLog }, omitHosts: [1] });
+    await s.startManager(['--ignore-last-failover'], { managerLog });
     const faultAt = Date.now();
     await s.lab.killMysqld(2);
     const exit = await s.mgr.waitExit('the failover with --ignore-last-failover', 60_000);
     const log3 = s.mgr.text();
-    assert.equal(exit.code, 0, `--ignore-last-failover: manager ${describeExit(exit)}:\n${log3.slice(-6000)}`);
+    assert.equal(exit.code, 0, `--ignore-last-failover: manager ${describeExit(exit)}:\n${log3.slice(-6000)}\n--- stdout ---\n${s.mgr.stdout()}`);
     assertNewMaster(log3, 3);
+    // manager_log has the failover; stdout only says where the log is and how the manager ended.
+    assert.equal(statSync(managerLog).mode & 0o777, 0o640, 'manager_log is created 0640');
+    for (const p of ['1 Configuration check', '3 Master recovery', '4 Slaves recovery', '6 Report']) assert.match(log3, new RegExp(`\\* Phase ${p}\\n`), `manager_log lacks phase ${p}`);
+    assert.match(log3, /is dead: starting the failover/);
+    // (stdout and stderr share the harness's file: the config loader's notes, "  • …", are stderr.)
+    assert.deepEqual(
+      s.mgr.stdout().trimEnd().split('\n').filter((l) => !l.startsWith('  • ')).map((l) => l.replace(/^\S+ \S+ /, '')),
+      [`ha manager for app1: logging to ${managerLog} (manager_log, log_level info)`, `ha manager for app1 exits 0: see ${managerLog}`],
+      'stdout beside manager_log',
+    );
     await assertIsWritableMaster(s.lab, 3);
     await waitMoreAcks(s.load, 50);
     const res = await s.load.stop();
@@ -123,6 +137,33 @@ describe('ha stop while monitoring', () => {
   const s = new Scenario({ name: 'e2e-mgr-stop', hosts: 3 });
   before(() => s.up());
   after(() => s.teardown());
+
+  it('refuses to start when a host is unreachable over SSH, unless its block says skip_init_ssh_check=1', async () => {
+    await s.lab.stopSshd(3);
+    try {
+      const refused = await s.startManager([], { waitMonitoring: false });
+      const exit = await refused.waitExit('the refusal to start without SSH to server3', 30_000);
+      const log = refused.text();
+      assert.equal(exit.code, 1, `manager ${describeExit(exit)}:\n${log}`);
+      assert.match(log, /ERROR: server3 SSH to root@\S+:\d+ failed: /);
+      assert.match(log, /ERROR: cannot reach server3 over SSH: a failover needs SSH to every host.*skip_init_ssh_check=1/);
+      assert.match(log, /SSH ok: \S+ as root/, 'the reachable hosts are reported too');
+      assert.doesNotMatch(log, /monitoring master /);
+      const st = await haStatus(s.conf);
+      assert.match(st.stdout, /CONFIG_ERROR|NOT_RUNNING/, `ha status after the refusal: ${st.stdout}`);
+
+      s.conf = s.lab.writeConfig({ serverDefault: { ping_interval: 1 }, servers: { 3: { skip_init_ssh_check: 1 } } });
+      const skipping = await s.startManager();
+      assert.match(skipping.text(), /server3 SSH not checked at start \(skip_init_ssh_check=1\)/);
+      const stop = await runHa(['stop', '--conf', s.conf], { timeoutMs: 30_000 });
+      assert.equal(stop.exitCode, 0, `ha stop: ${stop.stdout}${stop.stderr}`);
+      const stopped = await skipping.waitExit('ha stop', 5_000);
+      assert.equal(stopped.code, 0, `manager ${describeExit(stopped)}:\n${skipping.tail()}`);
+    } finally {
+      await s.lab.startSshd(3);
+      s.conf = s.lab.writeConfig({ serverDefault: { ping_interval: 1 } });
+    }
+  });
 
   it('stops the manager cleanly: exit 0, NOT_RUNNING, nothing changed', async () => {
     const mgr = await s.startManager();

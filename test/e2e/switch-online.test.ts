@@ -3,7 +3,7 @@
 // switch; no acknowledged write may be missing on the new master, and none may land on the old
 // master afterwards. Refusals change nothing; a failure after the block rolls back.
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection } from 'mysql2/promise';
@@ -168,6 +168,26 @@ describe('ha switch --online (lab)', () => {
     assert.equal(await checksum(lab, 1), sum);
     assert.equal(await checksum(lab, 3), sum);
     console.log(`# online switch: command ${commandMs} ms, writes blocked ${blocked} ms (ha), longest gap seen by the load ${res.longestGapMs} ms, ${res.acked.length} + ${priv.acked.length} acknowledged writes`);
+  });
+
+  it('goes on when master_ip_online_change_script exits 10, as MHA 0.58 does ("Proceeding.")', async () => {
+    // After the previous test host 2 is the master; switch back to host 1 with a hook that exits
+    // 10 for both stop and start. MHA's reject_update / switch_master warn and proceed on 10.
+    const calls = join(lab.dir, 'online-change-10.calls');
+    const hook = join(lab.dir, 'online-change-10.sh');
+    writeFileSync(hook, `#!/bin/sh\necho "$1" >> ${calls}\nexit 10\n`);
+    chmodSync(hook, 0o755);
+    const c = lab.writeConfig({ file: join(lab.dir, 'exit10.cnf'), serverDefault: { master_ip_online_change_script: hook } });
+    const r = await runHa(['switch', '--conf', c, '--online', '--new-master', lab.hosts[0]!.ip, '--orig-master-is-new-slave', '--yes'], { timeoutMs: 60_000 });
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /WARNING: master_ip_online_change_script --command=stop exited 10: proceeding/);
+    assert.match(r.stdout, /WARNING: master_ip_online_change_script --command=start exited 10: proceeding/);
+    assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), ['--command=stop', '--command=start']);
+    const [ro] = await lab.sql(1, 'SELECT @@read_only AS ro');
+    assert.equal(Number(ro!.ro), 0, 'host 1 is the master again and takes writes');
+    await lab.waitForSlaveSync([2, 3]);
+    const [ss] = await lab.sql(2, 'SHOW SLAVE STATUS');
+    assert.equal(ss!.Master_Host, lab.hosts[0]!.ip, 'the old master (host 2) replicates from host 1');
   });
 });
 

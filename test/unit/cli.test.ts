@@ -255,3 +255,14 @@ describe('--json prints exactly one JSON document, whatever the outcome', () => 
     assert.match(r.stdout, /finished 2026-01-02T03:04:05\.678Z: completed$/);
   });
 });
+
+describe('ha switch --master-state dead --new-master', () => {
+  it('refuses a server with no_master=1 before touching anything (exit 1), as MHA does', async () => {
+    const noMasterConf = join(dir, 'app-no-master.cnf');
+    writeFileSync(noMasterConf, `[server default]\nuser=ha\npassword=cli-test-secret\nmanager_workdir=${workdir}\n\n[server1]\nhostname=127.0.0.1\nport=1\n\n[server2]\nhostname=127.0.0.1\nport=2\nno_master=1\n`);
+    const r = await withConf(['switch', '--master-state', 'dead', '--dead-master', 'server1', '--new-master', 'server2', '--yes'], noMasterConf);
+    assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /--new-master server2 \(127\.0\.0\.1:2\) has no_master=1 in .*app-no-master\.cnf: it must never become the master/);
+    assert.doesNotMatch(r.stdout, /Fail over dead master/, 'the refusal came after the plan was shown');
+  });
+});

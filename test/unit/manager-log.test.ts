@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { ManagerLog } from '../../src/manager/log.js';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openManagerLog } from '../../src/cli/manager.js';
+import { levelPasses, ManagerLog } from '../../src/manager/log.js';
+import { fakeConfig, fakeServer } from './fakes.js';
 import { CLEAR_LINE } from '../../src/report/live-line.js';
 import { declaredDeadAt, phaseTimes, reportOf } from '../e2e/manager-harness.js';
 
@@ -148,5 +153,68 @@ describe('manager log', () => {
     const lines = out.text.split('\n').filter((l) => l !== '');
     for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `not JSON: ${JSON.stringify(l)}`);
     assert.ok(lines.some((l) => JSON.parse(l).code === 'PHASE_END'));
+  });
+
+  it('manager_log: the lines go to the file (created 0640, directory too), the status line stays on the terminal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ha-mlog-'));
+    const file = join(dir, 'app1', 'manager.log');
+    const terminal = new FakeStream(true);
+    const tty = new FakeStream(true);
+    await story(new ManagerLog({ format: 'human', file, terminal, color: false, liveIntervalMs: 20 }), () => sleep(60));
+    await story(new ManagerLog({ format: 'human', out: tty, color: false, liveIntervalMs: 20 }), () => sleep(30));
+    assert.equal(statSync(file).mode & 0o777, 0o640, 'manager_log is created 0640');
+    const text = readFileSync(file, 'utf8');
+    assert.doesNotMatch(text, /[\r\x1b]/, 'no control codes or colour in the file');
+    assert.deepEqual(unstamped(text.split('\n').slice(0, -1)), unstamped(screen(tty.text).lines), 'the file has every line the terminal would have');
+    assert.deepEqual(phaseTimes(text).map((p) => p.name), ['3 Master recovery', '6 Report'], 'the harness parses the file as it parses stdout');
+    assert.match(terminal.text, /Phase 3 Master recovery … /, 'the status line is on the terminal');
+    assert.deepEqual(screen(terminal.text).lines, [], 'no log line on the terminal');
+
+    // Appended to, as MHA (mode => 'append'): an earlier run's lines stay.
+    writeFileSync(file, 'earlier run\n');
+    const again = new ManagerLog({ format: 'json', file, terminal: new FakeStream(false) });
+    again.warn('SIGNAL', 'SIGTERM received: stopping');
+    again.close();
+    const lines = readFileSync(file, 'utf8').split('\n');
+    assert.equal(lines[0], 'earlier run');
+    assert.equal(JSON.parse(lines[1]!).code, 'SIGNAL', '--log-format json goes to the file too');
+  });
+
+  it('openManagerLog: manager_log set → one line on stdout naming the file; unset → the log is stdout', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ha-mlog-'));
+    const base = fakeConfig([fakeServer(1)]);
+    const file = join(dir, 'manager.log');
+    const out = new FakeStream(false);
+    const log = openManagerLog({ ...base, manager: { ...base.manager, managerLog: file, logLevel: 'info' } }, { logFormat: 'human' }, out);
+    log.info('MONITORING', 'monitoring master');
+    log.close();
+    assert.match(out.text, new RegExp(`^${stamp.source.slice(1)}ha manager for ${base.appName}: logging to ${file.replace(/[.]/g, '\\.')} \\(manager_log, log_level info\\)\n$`));
+    assert.match(readFileSync(file, 'utf8'), /monitoring master\n$/);
+
+    const plain = new FakeStream(false);
+    const log2 = openManagerLog({ ...base, manager: { ...base.manager, managerLog: undefined, logLevel: 'info' } }, { logFormat: 'human' }, plain);
+    log2.info('MONITORING', 'monitoring master');
+    log2.close();
+    assert.match(plain.text, /^\S+ \S+ monitoring master\n$/, 'without manager_log the log is on stdout, as before');
+  });
+
+  it('log_level: lines below it are dropped (MHA min_level; notice keeps warnings and errors)', async () => {
+    assert.equal(levelPasses('info', 'info'), true);
+    assert.equal(levelPasses('debug', 'info'), false);
+    assert.equal(levelPasses('info', 'notice'), false);
+    assert.equal(levelPasses('warning', 'notice'), true);
+    assert.equal(levelPasses('warning', 'error'), false);
+    const out = new FakeStream(false);
+    const log = new ManagerLog({ format: 'human', out, minLevel: 'warning' });
+    await story(log, () => sleep(1));
+    log.warn('PING', 'ping 1 failed');
+    assert.deepEqual(unstamped(out.text.split('\n').slice(0, -1)), [
+      'ERROR: server1 master 10.0.0.11:3306 is dead: starting the failover',
+      'WARNING: ping 1 failed',
+    ]);
+    const dbg = new FakeStream(false);
+    const debugLog = new ManagerLog({ format: 'human', out: dbg, minLevel: 'debug' });
+    debugLog.debug('SQL', 'SHOW SLAVE STATUS');
+    assert.match(dbg.text, /SHOW SLAVE STATUS/, 'log_level=debug writes debug lines');
   });
 });

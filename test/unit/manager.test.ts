@@ -5,11 +5,12 @@ import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { removeServerBlock } from '../../src/cli/manager.js';
+import { deadMasterConfDecision, removeServerBlock } from '../../src/cli/manager.js';
 import { confirmDeath, watchMaster, type MonitorDeps } from '../../src/manager/monitor.js';
 import { ManagerLog } from '../../src/manager/log.js';
 import { Writable } from 'node:stream';
 import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, writeStatus } from '../../src/manager/state.js';
+import { unfitAsNewMaster } from '../../src/phases/3-master-recovery.js';
 import { mergedGtidSlavePos } from '../../src/phases/4-slaves-recovery.js';
 import type { ServerSession } from '../../src/phases/context.js';
 import { fakeConfig, fakeServer, fakeSlaveStatus, fakeState } from './fakes.js';
@@ -204,6 +205,25 @@ describe('failover helpers', () => {
     writeFileSync(file, '# comment\n[server default]\nuser=ha\n\n[server1]\nhostname=db1\n\n[server2]\nhostname=db2\n# keep me\n');
     removeServerBlock(file, 'server1');
     assert.equal(readFileSync(file, 'utf8'), '# comment\n[server default]\nuser=ha\n\n[server2]\nhostname=db2\n# keep me\n');
+  });
+
+  it('refuses a --new-master with no_master=1 or log_bin off (MHA is_target_bad_for_new_master)', () => {
+    const state = fakeState(2, { slaveStatus: fakeSlaveStatus(1) });
+    assert.equal(state.logBin, true, 'guard: the fake slave has log_bin on');
+    assert.equal(unfitAsNewMaster({ server: fakeServer(2), state }), undefined);
+    assert.match(unfitAsNewMaster({ server: fakeServer(2, { noMaster: true }), state }) ?? '', /no_master=1/);
+    assert.match(unfitAsNewMaster({ server: fakeServer(2), state: { ...state, logBin: false } }) ?? '', /log_bin is off/);
+  });
+
+  it('--remove-dead-master-conf: the block goes only after a fully successful failover (MHA)', () => {
+    assert.deepEqual(deadMasterConfDecision({ ok: true, masterMoved: true }, true), { remove: true });
+    const partial = deadMasterConfDecision({ ok: false, masterMoved: true }, true);
+    assert.equal(partial.remove, false, 'removed after a failover where a slave failed');
+    assert.match(partial.skipped ?? '', /did not fully succeed.*MHA removes it only after a successful failover/);
+    const failed = deadMasterConfDecision({ ok: false, masterMoved: false }, true);
+    assert.equal(failed.remove, false);
+    assert.match(failed.skipped ?? '', /the failover failed/);
+    assert.deepEqual(deadMasterConfDecision({ ok: true, masterMoved: true }, false), { remove: false }, 'not asked for: nothing, no warning');
   });
 
   it('fakes build valid states (guard for the helpers above)', () => {
