@@ -52,6 +52,19 @@ function relayIndex(lab: Lab, h: number): string[] {
 }
 
 /** Relay log files on the host's disk, with their sizes. */
+/**
+ * Asserts no relay log was removed or shrunk. The newest one may grow meanwhile: the IO thread
+ * keeps writing it (e.g. the master's Binlog_checkpoint event, written a moment after a rotation).
+ */
+function assertUntouched(now: Map<string, number>, before: Map<string, number>, what: string): void {
+  const newest = [...before.keys()].sort().at(-1);
+  assert.deepEqual([...now.keys()].sort(), [...before.keys()].sort(), `${what}: relay log files`);
+  for (const [f, size] of before) {
+    if (f === newest) assert.ok(now.get(f)! >= size, `${what}: ${f} shrank from ${size} to ${now.get(f)} bytes`);
+    else assert.equal(now.get(f), size, `${what}: ${f} changed size`);
+  }
+}
+
 function relayOnDisk(lab: Lab, h: number): Map<string, number> {
   const dir = lab.host(h).relayDir;
   return new Map(
@@ -144,7 +157,7 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
       assert.ok(hr.files.length >= 3, hr.message);
     }
     assert.deepEqual(relayIndex(lab, 2), before2, 'dry run changed the index');
-    assert.deepEqual(relayOnDisk(lab, 3), disk3, 'dry run changed the relay logs on disk');
+    assertUntouched(relayOnDisk(lab, 3), disk3, 'dry run');
     assert.equal(await relayLogPurge(lab, 2), 0);
   });
 
@@ -205,7 +218,7 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
     assert.match(s3.message, /SQL thread is stopped/);
     // Nothing touched: same files, same sizes, replication and relay_log_purge as they were.
     assert.deepEqual(relayIndex(lab, 2), index2);
-    assert.deepEqual(relayOnDisk(lab, 2), disk2);
+    assertUntouched(relayOnDisk(lab, 2), disk2, 'skipped server2');
     assert.deepEqual(relayIndex(lab, 3), index3);
     assert.equal((await slave(lab, 2)).Slave_IO_Running, 'Yes');
     assert.equal(await relayLogPurge(lab, 2), 0);
