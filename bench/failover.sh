@@ -14,33 +14,9 @@ command -v dpkg-query >/dev/null 2>&1 || fail "not a Debian-based system (no dpk
 echo "== prerequisites"
 bash test/lab/prereqs.sh
 
-# package -> a file it must provide
-declare -A need=(
-  [mha4mysql-manager]=/usr/bin/masterha_manager
-  [mha4mysql-node]=/usr/bin/apply_diff_relay_logs
-)
-missing=()
-for pkg in "${!need[@]}"; do
-  [ -x "${need[$pkg]}" ] || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "bench/failover.sh: installing missing packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || fail "apt-get update failed; missing packages: ${missing[*]}"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" || fail "apt-get install failed; missing packages: ${missing[*]}"
-  for pkg in "${missing[@]}"; do
-    [ -x "${need[$pkg]}" ] || fail "package $pkg installed but ${need[$pkg]} is still missing"
-  done
-fi
-
-echo "== build"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
-npx tsc -p bench/tsconfig.json || fail "the build failed (see the errors above): the bench measures the built ha"
-
-# Labs left behind by a killed run of this bench (or a test run): their processes and files.
-node dist/test/lab/cli.js gc >/dev/null
+source bench/lib/prepare.sh
+bench_install bench/failover.sh mha4mysql-manager=/usr/bin/masterha_manager mha4mysql-node=/usr/bin/apply_diff_relay_logs
+bench_build
 
 echo "== bench"
 exec node dist/bench/failover.js "$@"
