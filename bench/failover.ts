@@ -277,6 +277,10 @@ interface Run {
   commandMs?: number;
   acked: number;
   lost: number;
+  /** The lost rows' numbers. */
+  lostIds?: number[];
+  /** d: lost rows that the cut-off old master has (it still runs): acknowledged, never replicated. */
+  lostOnOldMasterOnly?: number;
   privAcked?: number;
   privLost?: number;
   /** Rows on the old master that the new master does not have (e). */
@@ -403,7 +407,14 @@ async function runFailover(scenario: ScenarioId, tool: ToolAdapter, run: number,
     const res = await load.stop();
     load = undefined;
     r.acked = res.acked.length;
-    r.lost = (await res.verifyOn(r.newMaster)).length;
+    const lostIds = await res.verifyOn(r.newMaster);
+    r.lost = lostIds.length;
+    r.lostIds = lostIds;
+    if (scenario === 'd' && lostIds.length) {
+      // The cut-off master still runs; lab.sql reaches it over its unix socket.
+      const onOld = await idsOn(lab, 1, 'load');
+      r.lostOnOldMasterOnly = lostIds.filter((n) => onOld.has(n)).length;
+    }
     r.firstAckMs = await firstAckOn(lab, res, r.newMaster, faultAt);
     r.longestGapMs = res.longestGapMs;
     r.timeline = timeline(res, faultAt, scenario === 'd' ? 30_000 : 15_000);
@@ -659,7 +670,7 @@ function renderDoc(d: DocInput): string {
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
     ...d.runs.map(
       (r) =>
-        `| ${r.scenario} | ${r.tool} | ${r.run} | ${ms(r.detectMs)} | ${ms(r.failoverMs ?? r.commandMs)} | ${ms(r.writableMs)} | ${ms(r.firstAckMs)} | ${ms(r.longestGapMs)} | ${r.ok ? `${r.lost}${r.privLost !== undefined ? ` + ${r.privLost} privileged` : ''} of ${r.acked}${r.privAcked !== undefined ? ` + ${r.privAcked}` : ''}` : '–'} | ${r.ok ? (r.slavesEqual ? 'yes' : '**no**') : '–'} | ${r.ok ? (r.diverged ? `${r.diverged} rows only on the old master` : '') : `FAILED: ${(r.error ?? '').split('\n')[0]!.replace(/\|/g, '\\|').slice(0, 200)}`} |`,
+        `| ${r.scenario} | ${r.tool} | ${r.run} | ${ms(r.detectMs)} | ${ms(r.failoverMs ?? r.commandMs)} | ${ms(r.writableMs)} | ${ms(r.firstAckMs)} | ${ms(r.longestGapMs)} | ${r.ok ? `${r.lost}${r.privLost !== undefined ? ` + ${r.privLost} privileged` : ''} of ${r.acked}${r.privAcked !== undefined ? ` + ${r.privAcked}` : ''}` : '–'} | ${r.ok ? (r.slavesEqual ? 'yes' : '**no**') : '–'} | ${r.ok ? [r.diverged ? `${r.diverged} rows only on the old master` : '', r.lostIds?.length ? `lost #${r.lostIds.join(', #')}${r.lostOnOldMasterOnly !== undefined ? `; ${r.lostOnOldMasterOnly} of them on the cut-off old master (acknowledged, never replicated)` : ''}` : ''].filter(Boolean).join('; ') : `FAILED: ${(r.error ?? '').split('\n')[0]!.replace(/\|/g, '\\|').slice(0, 200)}`} |`,
     ),
     '',
     'In e, the "failover" column is the switch command\'s duration.',
