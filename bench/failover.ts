@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { createConnection, type Connection } from 'mysql2/promise';
-import { ADMIN_PASSWORD, ADMIN_USER, Lab, mariadbVersion, type LabHost, type WriteLoad, type WriteLoadResult } from '../test/lab/lab.js';
-import { LogFollower, type LogLine } from './lib/follow.js';
+import { ADMIN_PASSWORD, ADMIN_USER, Lab, mariadbVersion, startPrivilegedWriter, type LabHost, type WriteLoad, type WriteLoadResult } from '../test/lab/lab.js';
+import { LogFollower, type LogLine } from '../test/lab/follow.js';
 import { timelineSvg, type TimelineSeries } from './lib/chart.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -133,39 +133,9 @@ async function writableHost(lab: Lab, exclude?: number): Promise<LabHost> {
   return w[0]!;
 }
 
-/** A writer with ALL PRIVILEGES (read_only does not stop it on MariaDB), numbered rows in hatest.priv. */
+/** The privileged writer of scenario e, following the writable host like the load. */
 function privilegedWriter(lab: Lab) {
-  const acked: { n: number; at: number }[] = [];
-  let stop = false;
-  let n = 0;
-  const done = (async () => {
-    let conn: Connection | undefined;
-    const deadline = Date.now() + 120_000;
-    while (!stop && Date.now() < deadline) {
-      try {
-        if (!conn) {
-          const h = await writableHost(lab);
-          conn = await createConnection({ host: h.ip, port: h.mysqlPort, user: ADMIN_USER, password: ADMIN_PASSWORD, connectTimeout: 500 });
-        }
-        const id = ++n;
-        await conn.query({ sql: 'INSERT INTO hatest.priv (id) VALUES (?)', timeout: 2000 }, [id]);
-        acked.push({ n: id, at: Date.now() });
-        await sleep(5);
-      } catch {
-        conn?.destroy();
-        conn = undefined;
-        await sleep(20);
-      }
-    }
-    await conn?.end().catch(() => undefined);
-  })();
-  return {
-    acked,
-    async stop() {
-      stop = true;
-      await done;
-    },
-  };
+  return startPrivilegedWriter({ target: () => writableHost(lab), connectTimeoutMs: 500, queryTimeoutMs: 2000, pauseMs: 5, maxDurationMs: 120_000 });
 }
 
 /**

@@ -13,6 +13,7 @@ import { Chalk } from 'chalk';
 import { CLEAR_LINE, isLiveTerminal, LiveLine } from '../src/report/live-line.js';
 import { formatDuration } from '../src/report/reporter.js';
 import { Lab, type WriteLoad, type WriteLoadResult } from '../test/lab/lab.js';
+import { LogFollower } from '../test/lab/follow.js';
 import { sleep, StopWaiting, waitFor } from '../test/lab/proc.js';
 import { checksums, declaredDeadAt, newMasterInLog, rowsOn, waitReplicatingFrom } from '../test/e2e/manager-harness.js';
 
@@ -78,51 +79,6 @@ function run(cmdline: string, cwd: string): Promise<number> {
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
-}
-
-/** Follows a log file as it grows (tail -f), line by line. */
-class LogFollower {
-  text = '';
-  private offset = 0;
-  private partial = '';
-  private timer: NodeJS.Timeout | undefined;
-  constructor(
-    readonly file: string,
-    private readonly onLine: (line: string) => void,
-  ) {}
-  start(): void {
-    this.timer = setInterval(() => this.poll(), 50);
-  }
-  poll(): void {
-    let fd: number;
-    try {
-      fd = fs.openSync(this.file, 'r');
-    } catch {
-      return; // not created yet
-    }
-    try {
-      const buf = Buffer.alloc(64 * 1024);
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
-        if (n <= 0) break;
-        this.offset += n;
-        const chunk = buf.subarray(0, n).toString('utf8');
-        this.text += chunk;
-        const lines = (this.partial + chunk).split('\n');
-        this.partial = lines.pop() ?? '';
-        for (const l of lines) this.onLine(l);
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    this.poll();
-    if (this.partial) this.onLine(this.partial);
-    this.partial = '';
-  }
 }
 
 /** A manager log line for the screen: the time of day only, phase headings bold, errors red. */
@@ -204,8 +160,7 @@ async function main(): Promise<number> {
 
     // 4. The manager, as the README starts it. The shell also waits for it, to learn its exit code.
     const logFile = path.join(dir, 'manager.log');
-    const fol = new LogFollower(logFile, (line) => print(showLogLine(line)));
-    follower = fol;
+    let fol!: LogFollower; // starts once the manager's pid is shown
     const mgr = await step('ha manager, started in the background as users start it', 'ha manager started, monitoring', async () => {
       say(c.bold('$ nohup bin/ha manager --conf app1.cnf > manager.log 2>&1 &'));
       const shell = spawn('sh', ['-c', 'nohup bin/ha manager --conf app1.cnf > manager.log 2>&1 & echo $!; wait $!'], {
@@ -224,11 +179,12 @@ async function main(): Promise<number> {
       shell.stdout!.on('data', (d: Buffer) => (out += String(d)));
       m.pid = await waitFor('the shell to print the manager pid', () => (/^\d+\n/.test(out) ? Number.parseInt(out, 10) : false), 5000, 10);
       say(c.dim(`  manager pid ${m.pid}; following manager.log:`));
-      fol.start();
+      fol = new LogFollower(logFile, { intervalMs: 50, onLine: (line) => print(showLogLine(line)) });
+      follower = fol;
       await waitFor(
         'the manager to monitor the master ("monitoring master" in manager.log)',
         () => {
-          if (/monitoring master /.test(fol.text)) return true;
+          if (/monitoring master /.test(fol.text())) return true;
           if (m.exitCode !== undefined) throw new StopWaiting(`the manager exited with code ${m.exitCode} before monitoring`);
           return false;
         },
@@ -241,7 +197,7 @@ async function main(): Promise<number> {
 
     // 5. The application: numbered inserts as an unprivileged user, following the new master once
     // the manager's log names it (read_only=0 on serverN), as test/e2e's Scenario does.
-    const currentMaster = () => newMasterInLog(fol.text) ?? 1;
+    const currentMaster = () => newMasterInLog(fol.text()) ?? 1;
     const w = await step('Write load on the master (numbered INSERTs, every acknowledged one recorded)', 'write load on the master', async () => {
       const wl = L.startWriteLoad({ target: () => L.host(currentMaster()), connectTimeoutMs: 500, queryTimeoutMs: 2000, retryDelayMs: 20, maxDurationMs: 120_000 });
       load = wl;
@@ -261,7 +217,7 @@ async function main(): Promise<number> {
       live?.start('Waiting for the manager to declare the master dead');
       let shownPhase = '';
       const phaseTicker = setInterval(() => {
-        const phases = [...fol.text.matchAll(/^\* Phase (.*)$/gm)];
+        const phases = [...fol.text().matchAll(/^\* Phase (.*)$/gm)];
         const last = phases.at(-1)?.[1];
         if (last && last !== shownPhase) {
           shownPhase = last;
@@ -278,7 +234,7 @@ async function main(): Promise<number> {
         live?.stop();
       }
     }).then((code) => {
-      const detected = declaredDeadAt(fol.text);
+      const detected = declaredDeadAt(fol.text());
       say(`  manager exited with code ${code}${detected ? `; master declared dead ${formatDuration(detected - faultAt)} after the kill` : ''}`);
       if (detected) figures.push(`master declared dead ${formatDuration(detected - faultAt)} after the kill`);
       return code;
@@ -294,7 +250,7 @@ async function main(): Promise<number> {
     });
 
     // 9–10. What the application saw, and the data.
-    const newMaster = newMasterInLog(fol.text);
+    const newMaster = newMasterInLog(fol.text());
     if (!newMaster) throw new StepFailed('the manager log names no new master ("read_only=0 on serverN")');
     const slaves = L.hosts.map((h) => h.index).filter((h) => h !== 1 && h !== newMaster);
     let res!: WriteLoadResult;
@@ -362,7 +318,7 @@ async function main(): Promise<number> {
   }
   if (lab && keep) {
     lab.detach();
-    const nm = newMasterInLog(follower?.text ?? '');
+    const nm = newMasterInLog(follower?.text() ?? '');
     const h = lab.host(nm ?? 1);
     say(`\n${c.bold('The lab is left up (--keep).')} lab ${lab.id} "${lab.name}", ${lab.subnet}; server1's mysqld is dead${nm ? `, server${nm} is the master` : ''}.`);
     say(`  cd ${lab.dir}                          # app1.cnf, manager.log, manager/ (the manager's files)`);

@@ -163,7 +163,8 @@ export async function runCheckRepl(opts: CheckReplOptions, deps: CheckReplDeps):
   const master = observations.find((o) => o.server.id === topology.masterId);
   if (master) await checkMasterBinlogs(master, deps);
 
-  for (const h of checkHooks(config.manager)) {
+  const hooks = checkHooks(config.manager);
+  for (const h of hooks) {
     if (h.problem === 'missing') reporter.error(Code.HOOK_MISSING, `${h.parameter}: ${h.path ?? h.command} does not exist`, { data: { ...h } });
     else if (h.problem === 'not-executable') reporter.error(Code.HOOK_NOT_EXECUTABLE, `${h.parameter}: ${h.path} is not executable (chmod +x)`, { data: { ...h } });
     else reporter.ok(Code.HOOK_OK, `${h.parameter}: ${h.path} is executable`, { data: { ...h } });
@@ -171,7 +172,7 @@ export async function runCheckRepl(opts: CheckReplOptions, deps: CheckReplDeps):
   // As MHA's check: the failover script is asked where the writer address is (--command=status),
   // so a script that cannot work here (wrong VIP, no arping, HAProxy socket missing) fails now.
   const failoverScript = config.manager.masterIpFailoverScript;
-  const scriptUsable = failoverScript && !checkHooks(config.manager).some((h) => h.parameter === 'master_ip_failover_script' && h.problem);
+  const scriptUsable = !hooks.some((h) => h.parameter === 'master_ip_failover_script' && h.problem);
   if (master && failoverScript && scriptUsable) {
     const r = await (deps.hook ?? runHook)('master_ip_failover_script', failoverScript, masterIpFailoverStatusArgs(master.server), { timeoutMs: 30_000 });
     const detail = r.output.trim().split('\n').slice(-3).join(' / ');

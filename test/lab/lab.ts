@@ -58,8 +58,8 @@ export {
   REPL_USER,
   mariadbVersion,
 } from './template.js';
-export { WriteLoad } from './load.js';
-export type { WriteAck, WriteLoadOptions, WriteLoadResult } from './load.js';
+export { WriteLoad, startPrivilegedWriter } from './load.js';
+export type { PrivilegedWriterOptions, WriteAck, WriteLoadOptions, WriteLoadResult } from './load.js';
 
 export const SSHD = '/usr/sbin/sshd';
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server';

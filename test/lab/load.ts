@@ -4,7 +4,7 @@
 // verifyOn(newMaster) lists acknowledged numbers that are missing: lost writes.
 import { createConnection, type Connection } from 'mysql2/promise';
 import type { Lab, LabHost } from './lab.js';
-import { APP_PASSWORD, APP_USER } from './template.js';
+import { ADMIN_PASSWORD, ADMIN_USER, APP_PASSWORD, APP_USER } from './template.js';
 import { StopWaiting, sleep, waitFor } from './proc.js';
 
 /** Where the load connects: a lab host, or any address and port (a VIP, a proxy in front of the hosts). */
@@ -235,4 +235,56 @@ export class WriteLoad {
       },
     };
   }
+}
+
+export interface PrivilegedWriterOptions {
+  /** The host to write to; asked again after every error. */
+  target: () => Promise<WriteTarget>;
+  connectTimeoutMs: number;
+  /** Per INSERT (default: none). */
+  queryTimeoutMs?: number;
+  /** Pause after each acknowledged INSERT. */
+  pauseMs: number;
+  /** It stops by itself after this long. */
+  maxDurationMs: number;
+}
+
+/**
+ * A second writer, with ALL PRIVILEGES (the lab's admin user): read_only does not stop it on
+ * MariaDB, only the global read lock and a closed connection do. Inserts numbered rows into
+ * hatest.priv (the caller creates it), reconnecting to target() after any error, and records
+ * every acknowledged number: rows written to an old master after a switch show up as missing.
+ */
+export function startPrivilegedWriter(opts: PrivilegedWriterOptions): { acked: WriteAck[]; stop(): Promise<void> } {
+  const acked: WriteAck[] = [];
+  let stop = false;
+  let n = 0;
+  const done = (async () => {
+    let conn: Connection | undefined;
+    const deadline = Date.now() + opts.maxDurationMs;
+    while (!stop && Date.now() < deadline) {
+      try {
+        if (!conn) {
+          const h = await opts.target();
+          conn = await createConnection({ host: h.ip, port: h.mysqlPort, user: ADMIN_USER, password: ADMIN_PASSWORD, connectTimeout: opts.connectTimeoutMs });
+        }
+        const id = ++n;
+        await conn.query({ sql: 'INSERT INTO hatest.priv (id) VALUES (?)', ...(opts.queryTimeoutMs ? { timeout: opts.queryTimeoutMs } : {}) }, [id]);
+        acked.push({ n: id, at: Date.now() });
+        await sleep(opts.pauseMs);
+      } catch {
+        conn?.destroy();
+        conn = undefined;
+        await sleep(20);
+      }
+    }
+    await conn?.end().catch(() => undefined);
+  })();
+  return {
+    acked,
+    async stop() {
+      stop = true;
+      await done;
+    },
+  };
 }

@@ -1,6 +1,7 @@
-// Following a tool's log file as it is written, stamping every line with the time it appeared
-// (polled every 10 ms). MHA's own timestamps have one-second resolution, ha's one millisecond;
-// stamping both by arrival measures both tools the same way, to within the polling interval.
+// Following a log file as it is written (tail -f), stamping every line with the time it appeared.
+// The bench compares tools by these stamps (MHA's own timestamps have one-second resolution, ha's
+// one millisecond: stamped on arrival, both are measured the same way, to within the polling
+// interval); the demo prints the manager's lines as they come.
 import * as fs from 'node:fs';
 
 export interface LogLine {
@@ -15,8 +16,12 @@ export class LogFollower {
   private partial = '';
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly file: string) {
-    this.timer = setInterval(() => this.poll(), 10);
+  /** Starts polling at once (every intervalMs, default 10); onLine sees each complete line. */
+  constructor(
+    readonly file: string,
+    private readonly opts: { intervalMs?: number; onLine?: (line: string) => void } = {},
+  ) {
+    this.timer = setInterval(() => this.poll(), opts.intervalMs ?? 10);
   }
 
   poll(): void {
@@ -36,7 +41,7 @@ export class LogFollower {
         const parts = chunk.split('\n');
         this.partial = parts.pop() ?? '';
         const at = Date.now();
-        for (const text of parts) this.lines.push({ at, text });
+        for (const text of parts) this.add({ at, text });
       }
     } finally {
       fs.closeSync(fd);
@@ -61,7 +66,12 @@ export class LogFollower {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.poll();
-    if (this.partial) this.lines.push({ at: Date.now(), text: this.partial });
+    if (this.partial) this.add({ at: Date.now(), text: this.partial });
     this.partial = '';
+  }
+
+  private add(line: LogLine): void {
+    this.lines.push(line);
+    this.opts.onLine?.(line.text);
   }
 }
