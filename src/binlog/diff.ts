@@ -36,7 +36,7 @@ import {
   eventTypeName,
   isControlEvent,
 } from './event-types.js';
-import { BinlogParser, type BinlogEvent } from './parser.js';
+import { BinlogParser, type BinlogEvent, type ParseSummary } from './parser.js';
 import { localSource, type ByteSource } from './reader.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -491,6 +491,179 @@ interface RangePart {
   masterEnd?: MasterCoordinate;
 }
 
+/** A range being copied: what has been read of it and where the copy stands. */
+interface RangeReading {
+  readonly index: number;
+  readonly range: DiffRange;
+  readonly label: string;
+  /** Offset of the first event to copy. */
+  readonly start: number;
+  /** The events before `start` are read (scanFrom < start): the parser knows whether `start` is inside a transaction. */
+  readonly context: boolean;
+  /** The master file the previous relay file ended in (a relay log rotated by size names none). */
+  readonly inherited: string | undefined;
+  readonly parser: BinlogParser;
+  readonly result: DiffRangeResult;
+  readonly bytes: ByteWindow;
+  readonly copier: EventCopier;
+  isRelay: boolean;
+  /** The Format_description in force. */
+  fde: Fde | undefined;
+  /** The range's first data event has been checked. */
+  started: boolean;
+  /** Skipping to the next transaction boundary (skipToBoundary): what is left out so far. */
+  skipping: DiffDrop | undefined;
+  /** End of the last complete event. */
+  lastEnd: number;
+  /** The first event's header has been checked (or needs no check). */
+  headerChecked: boolean;
+}
+
+/** Bytes read from a range and not yet copied or passed over, in the chunks they came in. */
+class ByteWindow {
+  private readonly chunks: Buffer[] = [];
+  /** Offset of the first byte held. */
+  private first: number;
+  /** Offset after the last byte read. */
+  end: number;
+  /** Bytes before it are copied or passed over. */
+  cursor: number;
+
+  constructor(from: number) {
+    this.first = this.end = this.cursor = from;
+  }
+
+  add(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.end += chunk.length;
+  }
+
+  /** Done with the bytes before `upTo`. */
+  release(upTo: number): void {
+    while (this.chunks.length && this.first + this.chunks[0]!.length <= upTo) this.first += this.chunks.shift()!.length;
+    if (upTo > this.cursor) this.cursor = upTo;
+  }
+
+  /** Bytes [from, to), as views of the chunks that hold them. */
+  slices(from: number, to: number): Buffer[] {
+    const parts: Buffer[] = [];
+    let at = this.first;
+    for (const c of this.chunks) {
+      const cEnd = at + c.length;
+      if (cEnd > from && at < to) parts.push(c.subarray(Math.max(0, from - at), Math.min(c.length, to - at)));
+      at = cEnd;
+      if (at >= to) break;
+    }
+    return parts;
+  }
+}
+
+/**
+ * Copies bytes [from, to) of the event that starts at evPos to the output, as they come; with
+ * 'rewrite', its end_log_pos is patched on the way and its CRC32 recomputed (the trailer is
+ * written when the event ends).
+ */
+class EventCopier {
+  private emitting: { pos: number; end: number; logPos: Buffer; crcEnd: number; crc: number } | undefined;
+
+  constructor(
+    private readonly out: OutputFile,
+    private readonly bytes: ByteWindow,
+    private readonly rewrite: boolean,
+    private readonly checksummed: () => boolean,
+  ) {}
+
+  async copy(evPos: number, from: number, to: number): Promise<void> {
+    if (!this.rewrite) {
+      for (const p of this.bytes.slices(from, to)) await this.out.write(p);
+      return this.bytes.release(to);
+    }
+    if (this.emitting?.pos !== evPos) {
+      const header = Buffer.concat(this.bytes.slices(evPos, evPos + HEADER_LENGTH));
+      const size = header.readUInt32LE(9);
+      const logPos = Buffer.alloc(4);
+      logPos.writeUInt32LE((this.out.length + size) % TWO32);
+      this.emitting = { pos: evPos, end: evPos + size, logPos, crcEnd: evPos + size - (this.checksummed() ? 4 : 0), crc: 0 };
+    }
+    const e = this.emitting;
+    let at = from;
+    for (const p of this.bytes.slices(from, to)) {
+      let piece = p.subarray(0, Math.max(0, Math.min(p.length, e.crcEnd - at)));
+      const patchFrom = e.pos + 13;
+      if (at < patchFrom + 4 && at + piece.length > patchFrom) {
+        piece = Buffer.from(piece);
+        for (let k = 0; k < 4; k++) {
+          const i = patchFrom + k - at;
+          if (i >= 0 && i < piece.length) piece[i] = e.logPos[k]!;
+        }
+      }
+      if (piece.length) {
+        if (e.crcEnd < e.end) e.crc = crc32Range(piece, 0, piece.length, e.crc);
+        await this.out.write(piece);
+      }
+      at += p.length;
+    }
+    if (to === e.end) {
+      if (e.crcEnd < e.end) {
+        const trailer = Buffer.alloc(4);
+        trailer.writeUInt32LE(e.crc >>> 0);
+        await this.out.write(trailer);
+      }
+      this.emitting = undefined;
+    }
+    this.bytes.release(to);
+  }
+}
+
+/** An event's place in the master's binlog: its own offsets in a binlog, the master's in a relay log (when known). */
+function masterCoordinateOf(r: RangeReading, ev: BinlogEvent): Coord | undefined {
+  if (!r.isRelay) return { file: r.range.source.name, start: ev.position, end: ev.end };
+  const file = ev.masterFile ?? r.inherited;
+  if (file === undefined || ev.masterEnd === undefined) return undefined;
+  return { file, start: ev.masterEnd - ev.size, end: ev.masterEnd };
+}
+
+/**
+ * Without the events before `start`, its header must hold up: in a server's own binlog an event's
+ * end_log_pos is its end offset. Checked as soon as the header is in, so that a wrong offset is
+ * not read as a huge event cut by the end of the file.
+ */
+function checkStartHeader(r: RangeReading): void {
+  const { label, start } = r;
+  r.headerChecked = true;
+  const header = Buffer.concat(r.bytes.slices(start, start + HEADER_LENGTH));
+  const type = header[4]!;
+  const size = header.readUInt32LE(9);
+  const logPos = header.readUInt32LE(13);
+  if (eventTypeName(type).startsWith('Unknown') || logPos !== (start + size) % TWO32) {
+    throw new DiffError(
+      'not-event-boundary',
+      `${label}: offset ${start} does not look like the start of an event (type ${type}, size ${size}, end_log_pos ${logPos}; ` +
+        `a binlog event there would end at ${(start + size) % TWO32})`,
+      label,
+      start,
+    );
+  }
+}
+
+/** Skipping to the next transaction boundary: true while the event is left out (a new transaction ends the skip). */
+function skippedToBoundary(r: RangeReading, ev: BinlogEvent, kind: 'yes' | 'maybe' | 'no'): boolean {
+  const skipping = r.skipping!;
+  if (kind === 'yes') {
+    r.skipping = undefined;
+    r.result.start = ev.position;
+    return false;
+  }
+  skipping.bytes += ev.size;
+  skipping.events++;
+  if (ev.endsTransaction) {
+    r.skipping = undefined;
+    r.result.start = ev.end;
+  }
+  r.bytes.release(ev.end);
+  return true;
+}
+
 class DiffWriter {
   private readonly verify: boolean;
   private readonly checkContinuity: boolean;
@@ -603,12 +776,30 @@ class DiffWriter {
     this.checkedFde = fde;
   }
 
+  /** Copies one range: its data events go to the output, transaction by transaction. */
   private async copyRange(index: number, range: DiffRange): Promise<void> {
+    const r = await this.openRange(index, range);
+    const stream = this.prefetched.get(index) ?? range.source.open(range.scanFrom ?? 0, range.end);
+    this.prefetched.delete(index);
+    this.prefetch(index + 1);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      r.bytes.add(chunk);
+      if (!r.headerChecked && r.bytes.end - r.start >= HEADER_LENGTH) checkStartHeader(r);
+      const events = r.parser.push(chunk);
+      for (const ev of events) await this.readEvent(r, ev);
+      await this.passArrivingEvent(r);
+    }
+    await this.endRange(r, r.parser.finish());
+  }
+
+  /**
+   * Before reading a range: its start is inside the file, and the parser knows the format and, for
+   * a relay log read from the middle, the master coordinate in force there.
+   */
+  private async openRange(index: number, range: DiffRange): Promise<RangeReading> {
     const { source, start } = range;
     const label = source.label;
     const scanFrom = range.scanFrom ?? 0;
-    // Parsing from an earlier boundary tells whether `start` is inside a transaction.
-    const context = scanFrom < start;
     if (source.size && start > 4) {
       const size = await source.size();
       if (start > size) throw new DiffError('bad-range', `${label}: start ${start} is past the end of the file (${size} bytes)`, label, start);
@@ -645,234 +836,160 @@ class DiffWriter {
       masterFile,
       masterEnd,
     });
-    let isRelay = head.isRelay || masterFile !== undefined;
-    let fde: Fde | undefined = head.fde;
-    const res: DiffRangeResult = { label, kind: isRelay ? 'relay' : 'binlog', start, end: start, events: 0, bytes: 0, transactions: 0, skippedEvents: 0 };
-    this.results.push(res);
-    let started = false; // the range's first data event has been checked
-    let skipping: DiffDrop | undefined;
-    let lastEnd = scanFrom === 0 ? 4 : scanFrom; // end of the last complete event
+    const isRelay = head.isRelay || masterFile !== undefined;
+    const result: DiffRangeResult = { label, kind: isRelay ? 'relay' : 'binlog', start, end: start, events: 0, bytes: 0, transactions: 0, skippedEvents: 0 };
+    this.results.push(result);
+    const bytes = new ByteWindow(scanFrom);
+    // Parsing from an earlier boundary tells whether `start` is inside a transaction.
+    const context = scanFrom < start;
+    return {
+      index,
+      range,
+      label,
+      start,
+      context,
+      inherited,
+      parser,
+      result,
+      bytes,
+      copier: new EventCopier(this.out, bytes, this.rewrite, () => this.format!.format.checksum === 'crc32'),
+      isRelay,
+      fde: head.fde,
+      started: false,
+      skipping: undefined,
+      lastEnd: scanFrom === 0 ? 4 : scanFrom,
+      // Without the events before `start` (and in a binlog), the first event's header must hold up.
+      headerChecked: context || isRelay,
+    };
+  }
 
-    // Bytes read and not yet copied or passed over: `chunks`, from offset `chunksStart`.
-    const chunks: Buffer[] = [];
-    let chunksStart = scanFrom;
-    let chunksEnd = scanFrom;
-    let cursor = scanFrom; // bytes before it are copied or passed over
-    const release = (upTo: number) => {
-      while (chunks.length && chunksStart + chunks[0]!.length <= upTo) chunksStart += chunks.shift()!.length;
-      if (upTo > cursor) cursor = upTo;
-    };
-    const slices = (from: number, to: number): Buffer[] => {
-      const parts: Buffer[] = [];
-      let at = chunksStart;
-      for (const c of chunks) {
-        const cEnd = at + c.length;
-        if (cEnd > from && at < to) parts.push(c.subarray(Math.max(0, from - at), Math.min(c.length, to - at)));
-        at = cEnd;
-        if (at >= to) break;
-      }
-      return parts;
-    };
-    // Copies bytes [from, to) of the event that starts at evPos; with 'rewrite', its end_log_pos
-    // is patched on the way and its CRC32 recomputed (the trailer is written when the event ends).
-    let emitting: { pos: number; end: number; logPos: Buffer; crcEnd: number; crc: number } | undefined;
-    const forward = async (evPos: number, from: number, to: number) => {
-      if (!this.rewrite) {
-        for (const p of slices(from, to)) await this.out.write(p);
-        return release(to);
-      }
-      if (emitting?.pos !== evPos) {
-        const header = Buffer.concat(slices(evPos, evPos + HEADER_LENGTH));
-        const size = header.readUInt32LE(9);
-        const logPos = Buffer.alloc(4);
-        logPos.writeUInt32LE((this.out.length + size) % TWO32);
-        const checksummed = this.format!.format.checksum === 'crc32';
-        emitting = { pos: evPos, end: evPos + size, logPos, crcEnd: evPos + size - (checksummed ? 4 : 0), crc: 0 };
-      }
-      const e = emitting;
-      let at = from;
-      for (const p of slices(from, to)) {
-        let piece = p.subarray(0, Math.max(0, Math.min(p.length, e.crcEnd - at)));
-        const patchFrom = e.pos + 13;
-        if (at < patchFrom + 4 && at + piece.length > patchFrom) {
-          piece = Buffer.from(piece);
-          for (let k = 0; k < 4; k++) {
-            const i = patchFrom + k - at;
-            if (i >= 0 && i < piece.length) piece[i] = e.logPos[k]!;
-          }
-        }
-        if (piece.length) {
-          if (e.crcEnd < e.end) e.crc = crc32Range(piece, 0, piece.length, e.crc);
-          await this.out.write(piece);
-        }
-        at += p.length;
-      }
-      if (to === e.end) {
-        if (e.crcEnd < e.end) {
-          const trailer = Buffer.alloc(4);
-          trailer.writeUInt32LE(e.crc >>> 0);
-          await this.out.write(trailer);
-        }
-        emitting = undefined;
-      }
-      release(to);
-    };
-    const coordOf = (ev: BinlogEvent): Coord | undefined => {
-      if (!isRelay) return { file: source.name, start: ev.position, end: ev.end };
-      const file = ev.masterFile ?? inherited;
-      if (file === undefined || ev.masterEnd === undefined) return undefined;
-      return { file, start: ev.masterEnd - ev.size, end: ev.masterEnd };
-    };
-
-    const onEvent = async (ev: BinlogEvent): Promise<void> => {
-      lastEnd = ev.end;
-      // (the parser marks every Rotate own or not; other events only once it knows the file is a relay log)
-      if (ev.masterFile !== undefined || (ev.own !== undefined && ev.type !== EventType.ROTATE)) isRelay = true;
-      if (ev.type === EventType.MARIADB_START_ENCRYPTION) {
-        throw new DiffError('unsupported', `${label} at offset ${ev.position}: the log is encrypted (Start_encryption event); ha cannot copy encrypted binlogs`, label, ev.position);
-      }
-      if (ev.type === EventType.FORMAT_DESCRIPTION && ev.info?.kind === 'format') {
-        fde = { raw: Buffer.concat(slices(ev.position, ev.end)), format: ev.info.format, label, position: ev.position };
-      }
-      if (ev.end <= start) return release(ev.end); // the prefix: read, not copied
-      if (ev.position < start) {
-        throw new DiffError('not-event-boundary', `${label}: offset ${start} is not an event boundary (an event runs from ${ev.position} to ${ev.end})`, label, start);
-      }
-      if (isControlEvent(ev.type)) {
-        res.skippedEvents++;
-        return release(ev.end);
-      }
-      await this.checkFormat(fde, label, ev.position);
-      // MySQL writes GTID then BEGIN: that BEGIN does not start another transaction.
-      const kind = this.open?.afterGtid && !GTID_TYPES.has(ev.type) ? 'no' : startKind(ev);
-      const coord = coordOf(ev);
-      if (!started) {
-        started = true;
-        res.kind = isRelay ? 'relay' : 'binlog';
-        if (coord) res.masterStart = { file: coord.file, position: coord.start };
-        skipping = await this.beginRange(range, ev, kind, coord, context, fde!.format);
-        if (skipping) this.dropped.push(skipping);
-      }
-      if (skipping) {
-        if (kind === 'yes') {
-          skipping = undefined;
-          res.start = ev.position;
-        } else {
-          skipping.bytes += ev.size;
-          skipping.events++;
-          if (ev.endsTransaction) {
-            skipping = undefined;
-            res.start = ev.end;
-          }
-          return release(ev.end);
-        }
-      }
-      if (this.open && kind === 'yes') {
-        // A transaction sent again (MySQL GTID auto-positioning after a reconnect) or a master that restarted after a crash.
-        await this.drop('abandoned-transaction', `a new transaction starts at ${label}:${ev.position} before it ended`);
-      }
-      this.open ??= { file: label, position: ev.position, parts: new Map(), afterGtid: false };
-      const t = this.open;
-      const part = t.parts.get(index) ?? { events: 0, bytes: 0, end: start };
-      part.events++;
-      part.bytes += ev.size;
-      part.end = ev.end;
-      t.parts.set(index, part);
-      if (ev.info?.kind === 'gtid' && !(ev.info.flavor === 'mysql' && ev.info.anonymous)) {
-        t.gtid = ev.info.gtid;
-        t.gtidInfo = ev.info;
-      }
-      t.afterGtid = GTID_TYPES.has(ev.type);
-      await forward(ev.position, Math.max(cursor, ev.position), ev.end);
-      if (coord) {
-        this.lastCoord = { file: coord.file, position: coord.end };
-        part.masterEnd = this.lastCoord;
-      }
-      if (ev.endsTransaction) {
-        this.commit(t);
-        this.safeSource = { file: label, position: ev.end };
-      }
-    };
-
-    // Without the events before `start`, its header must hold up: in a server's own binlog an
-    // event's end_log_pos is its end offset. Checked as soon as the header is in, so that a wrong
-    // offset is not read as a huge event cut by the end of the file.
-    let headerChecked = context || isRelay;
-    const checkStartHeader = () => {
-      headerChecked = true;
-      const header = Buffer.concat(slices(start, start + HEADER_LENGTH));
-      const type = header[4]!;
-      const size = header.readUInt32LE(9);
-      const logPos = header.readUInt32LE(13);
-      if (eventTypeName(type).startsWith('Unknown') || logPos !== (start + size) % TWO32) {
-        throw new DiffError(
-          'not-event-boundary',
-          `${label}: offset ${start} does not look like the start of an event (type ${type}, size ${size}, end_log_pos ${logPos}; ` +
-            `a binlog event there would end at ${(start + size) % TWO32})`,
-          label,
-          start,
-        );
-      }
-    };
-
-    const stream = this.prefetched.get(index) ?? source.open(scanFrom, range.end);
-    this.prefetched.delete(index);
-    this.prefetch(index + 1);
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      chunksEnd += chunk.length;
-      if (!headerChecked && chunksEnd - start >= HEADER_LENGTH) checkStartHeader();
-      const events = parser.push(chunk);
-      for (const ev of events) await onEvent(ev);
-      // The event still arriving. A big data event of the copied part is forwarded as it comes
-      // (its checksum is checked when it completes, and a cut one is taken back); one of the
-      // prefix is passed over; anything else waits, small, in `chunks`.
-      if (chunksEnd - lastEnd <= FORWARD_PARTIAL) continue;
-      if (cursor > lastEnd) {
-        if (lastEnd >= start) await forward(lastEnd, cursor, chunksEnd);
-        else release(chunksEnd);
-        continue;
-      }
-      const type = slices(lastEnd + 4, lastEnd + 5)[0]?.[0];
-      if (type === undefined || isControlEvent(type)) continue;
-      if (lastEnd < start) release(chunksEnd);
-      else if (started && !skipping && this.open && !GTID_TYPES.has(type)) await forward(lastEnd, lastEnd, chunksEnd);
+  /** One complete event of the range: read past, skipped, or copied into the open transaction. */
+  private async readEvent(r: RangeReading, ev: BinlogEvent): Promise<void> {
+    const { label, start } = r;
+    r.lastEnd = ev.end;
+    // (the parser marks every Rotate own or not; other events only once it knows the file is a relay log)
+    if (ev.masterFile !== undefined || (ev.own !== undefined && ev.type !== EventType.ROTATE)) r.isRelay = true;
+    if (ev.type === EventType.MARIADB_START_ENCRYPTION) {
+      throw new DiffError('unsupported', `${label} at offset ${ev.position}: the log is encrypted (Start_encryption event); ha cannot copy encrypted binlogs`, label, ev.position);
     }
-    const summary = parser.finish();
-    if (summary.isRelayLog) isRelay = true;
+    if (ev.type === EventType.FORMAT_DESCRIPTION && ev.info?.kind === 'format') {
+      r.fde = { raw: Buffer.concat(r.bytes.slices(ev.position, ev.end)), format: ev.info.format, label, position: ev.position };
+    }
+    if (ev.end <= start) return r.bytes.release(ev.end); // the prefix: read, not copied
+    if (ev.position < start) {
+      throw new DiffError('not-event-boundary', `${label}: offset ${start} is not an event boundary (an event runs from ${ev.position} to ${ev.end})`, label, start);
+    }
+    if (isControlEvent(ev.type)) {
+      r.result.skippedEvents++;
+      return r.bytes.release(ev.end);
+    }
+    await this.checkFormat(r.fde, label, ev.position);
+    // MySQL writes GTID then BEGIN: that BEGIN does not start another transaction.
+    const kind = this.open?.afterGtid && !GTID_TYPES.has(ev.type) ? 'no' : startKind(ev);
+    const coord = masterCoordinateOf(r, ev);
+    if (!r.started) {
+      r.started = true;
+      r.result.kind = r.isRelay ? 'relay' : 'binlog';
+      if (coord) r.result.masterStart = { file: coord.file, position: coord.start };
+      r.skipping = await this.beginRange(r.range, ev, kind, coord, r.context, r.fde!.format);
+      if (r.skipping) this.dropped.push(r.skipping);
+    }
+    if (r.skipping && skippedToBoundary(r, ev, kind)) return;
+    await this.copyEvent(r, ev, kind, coord);
+  }
+
+  /** A data event goes into the open transaction (a new one when it starts one); a last event commits it. */
+  private async copyEvent(r: RangeReading, ev: BinlogEvent, kind: 'yes' | 'maybe' | 'no', coord: Coord | undefined): Promise<void> {
+    if (this.open && kind === 'yes') {
+      // A transaction sent again (MySQL GTID auto-positioning after a reconnect) or a master that restarted after a crash.
+      await this.drop('abandoned-transaction', `a new transaction starts at ${r.label}:${ev.position} before it ended`);
+    }
+    this.open ??= { file: r.label, position: ev.position, parts: new Map(), afterGtid: false };
+    const t = this.open;
+    const part = t.parts.get(r.index) ?? { events: 0, bytes: 0, end: r.start };
+    part.events++;
+    part.bytes += ev.size;
+    part.end = ev.end;
+    t.parts.set(r.index, part);
+    if (ev.info?.kind === 'gtid' && !(ev.info.flavor === 'mysql' && ev.info.anonymous)) {
+      t.gtid = ev.info.gtid;
+      t.gtidInfo = ev.info;
+    }
+    t.afterGtid = GTID_TYPES.has(ev.type);
+    await r.copier.copy(ev.position, Math.max(r.bytes.cursor, ev.position), ev.end);
+    if (coord) {
+      this.lastCoord = { file: coord.file, position: coord.end };
+      part.masterEnd = this.lastCoord;
+    }
+    if (ev.endsTransaction) {
+      this.commit(t);
+      this.safeSource = { file: r.label, position: ev.end };
+    }
+  }
+
+  /**
+   * The event still arriving, once more than FORWARD_PARTIAL of it is buffered. A big data event
+   * of the copied part is forwarded as it comes (its checksum is checked when it completes, and a
+   * cut one is taken back); one of the prefix is passed over; anything else waits, small, in the window.
+   */
+  private async passArrivingEvent(r: RangeReading): Promise<void> {
+    const { bytes, lastEnd, start } = r;
+    if (bytes.end - lastEnd <= FORWARD_PARTIAL) return;
+    if (bytes.cursor > lastEnd) {
+      // Already being forwarded (or passed over): go on.
+      if (lastEnd >= start) await r.copier.copy(lastEnd, bytes.cursor, bytes.end);
+      else bytes.release(bytes.end);
+      return;
+    }
+    const type = bytes.slices(lastEnd + 4, lastEnd + 5)[0]?.[0];
+    if (type === undefined || isControlEvent(type)) return;
+    if (lastEnd < start) bytes.release(bytes.end);
+    else if (r.started && !r.skipping && this.open && !GTID_TYPES.has(type)) await r.copier.copy(lastEnd, lastEnd, bytes.end);
+  }
+
+  /** The range read to its end: a cut last event, a start past the end, and what the next range inherits. */
+  private async endRange(r: RangeReading, summary: ParseSummary): Promise<void> {
+    const { range, label, start, result } = r;
+    if (summary.isRelayLog) r.isRelay = true;
     if (summary.truncated) {
-      const tr = summary.truncated;
-      if (range.end !== undefined && tr.position + tr.have === range.end) {
-        throw new DiffError('not-event-boundary', `${label}: end ${range.end} is not an event boundary (the event at offset ${tr.position} is ${tr.need} bytes)`, label, range.end);
-      }
-      if (tr.position < start) {
-        throw new DiffError('not-event-boundary', `${label}: the file ends at offset ${tr.position + tr.have}, inside the event at ${tr.position}, before start ${start}`, label, start);
-      }
-      const partial = { file: label, position: tr.position, have: tr.have, need: tr.need };
-      const cut = `${label} ends inside the event at offset ${tr.position} (${tr.have} of its ${tr.need} bytes)`;
-      if (this.open) {
-        await this.drop('truncated-event', cut, partial);
-      } else {
-        await this.out.truncate(this.safeLength); // bytes of the partial event forwarded as they came
-        this.dropped.push({ reason: 'truncated-event', file: label, position: tr.position, bytes: tr.have, events: 0, partialEvent: partial, message: `${cut}; left out` });
-      }
+      await this.cutTruncatedEvent(r, summary.truncated);
     } else if (summary.endPosition < start) {
       throw new DiffError('bad-range', `${label}: start ${start} is past the end of the file (${summary.endPosition} bytes)`, label, start);
     }
-    if (!started) {
+    const isRelay = r.isRelay;
+    if (!r.started) {
       // Nothing copied from this range: it still has a format and a master coordinate (where it starts).
-      if (!this.format && fde) await this.setFormat(fde);
-      res.kind = isRelay ? 'relay' : 'binlog';
-      const file = summary.masterFile ?? inherited;
+      if (!this.format && r.fde) await this.setFormat(r.fde);
+      result.kind = isRelay ? 'relay' : 'binlog';
+      const file = summary.masterFile ?? r.inherited;
       if (isRelay && file !== undefined && summary.masterEnd !== undefined) {
-        res.masterStart = { file, position: summary.masterEnd };
+        result.masterStart = { file, position: summary.masterEnd };
       } else if (!isRelay) {
-        res.masterStart = { file: source.name, position: Math.max(start, summary.endPosition) }; // after the control events passed over
+        result.masterStart = { file: range.source.name, position: Math.max(start, summary.endPosition) }; // after the control events passed over
       }
     }
     // Nothing complete copied yet: the diff "ends" where it starts.
-    if (!this.open && !this.safeCoord && res.masterStart) this.safeCoord = this.lastCoord = res.masterStart;
-    this.carry = isRelay ? { masterFile: summary.masterFile ?? inherited, masterEnd: summary.masterEnd } : undefined;
+    if (!this.open && !this.safeCoord && result.masterStart) this.safeCoord = this.lastCoord = result.masterStart;
+    this.carry = isRelay ? { masterFile: summary.masterFile ?? r.inherited, masterEnd: summary.masterEnd } : undefined;
+  }
+
+  /** The range ends inside an event: an error where the range was asked to end, else the event (and its transaction) left out. */
+  private async cutTruncatedEvent(r: RangeReading, tr: NonNullable<ParseSummary['truncated']>): Promise<void> {
+    const { range, label, start } = r;
+    if (range.end !== undefined && tr.position + tr.have === range.end) {
+      throw new DiffError('not-event-boundary', `${label}: end ${range.end} is not an event boundary (the event at offset ${tr.position} is ${tr.need} bytes)`, label, range.end);
+    }
+    if (tr.position < start) {
+      throw new DiffError('not-event-boundary', `${label}: the file ends at offset ${tr.position + tr.have}, inside the event at ${tr.position}, before start ${start}`, label, start);
+    }
+    const partial = { file: label, position: tr.position, have: tr.have, need: tr.need };
+    const cut = `${label} ends inside the event at offset ${tr.position} (${tr.have} of its ${tr.need} bytes)`;
+    if (this.open) {
+      await this.drop('truncated-event', cut, partial);
+    } else {
+      await this.out.truncate(this.safeLength); // bytes of the partial event forwarded as they came
+      this.dropped.push({ reason: 'truncated-event', file: label, position: tr.position, bytes: tr.have, events: 0, partialEvent: partial, message: `${cut}; left out` });
+    }
   }
 
   /**

@@ -113,9 +113,10 @@ async function* emptyIterable(): AsyncGenerator<Buffer> {
   /* nothing */
 }
 
-async function readAll(source: RelayLogSource, file: string): Promise<Buffer> {
+/** Bytes [0, end) of a file (all of it without `end`), copied: a source may reuse its chunks. */
+async function readBytes(source: RelayLogSource, file: string, end?: number): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const c of source.read(file, 0)) parts.push(Buffer.from(c));
+  for await (const c of source.read(file, 0, end)) parts.push(Buffer.from(c));
   return Buffer.concat(parts);
 }
 
@@ -136,7 +137,7 @@ export function resolveIndexEntry(indexPath: string, entry: string, datadir?: st
 
 /** The relay logs an index lists, oldest first, as paths on the source's host. */
 export async function readRelayLogIndex(source: RelayLogSource, indexPath: string, opts: { datadir?: string } = {}): Promise<string[]> {
-  const text = (await readAll(source, indexPath)).toString('utf8');
+  const text = (await readBytes(source, indexPath)).toString('utf8');
   const files = text
     .split('\n')
     .map((l) => l.trim())
@@ -370,6 +371,7 @@ class RelayStream {
     return end;
   }
 
+  /** The next relay-log event: the master event it stands for, or nothing (the slave's own, a marker, a re-sent header). */
   process(e: BinlogEvent): Step {
     if (e.type === EventType.FORMAT_DESCRIPTION && e.info?.kind === 'format') {
       this.format = e.info.format;
@@ -384,66 +386,8 @@ class RelayStream {
     const afterSegmentStart = this.segmentJustStarted;
     this.segmentJustStarted = false;
 
-    if (e.type === EventType.ROTATE && e.info?.kind === 'rotate') {
-      const r = e.info;
-      if (artificial) {
-        // A (re)connect or a new master binlog: a new segment. A GTID connect names position 4
-        // of a file already being read: the stream's position stays where it was.
-        if (r.nextFile !== this.masterFile || this.cursor === undefined) this.cursor = r.position;
-        else this.cursor = Math.max(this.cursor, r.position);
-        this.masterFile = r.nextFile;
-        this.hint = this.cursor;
-        this.inHeader = true;
-        this.headerCounts = undefined;
-        this.segmentJustStarted = true;
-        return { kind: 'skip' };
-      }
-      if (e.logPos === 0 || r.nextFile === this.masterFile) {
-        // A position marker in the same file: MySQL's record of events its IO thread ignored
-        // (server_id 0, end_log_pos 0), or MariaDB's Rotate after skipping events it already had
-        // on a GTID reconnect. Only the first says nothing is missing before its position.
-        if (e.logPos === 0 && this.flowEnd?.file === r.nextFile && this.flowEnd.position <= r.position) this.flowEnd = { file: r.nextFile, position: r.position };
-        this.masterFile = r.nextFile;
-        this.cursor = r.position;
-        this.hint = r.position;
-        return { kind: 'skip' };
-      }
-      // The master's own Rotate: the last event of its binlog.
-      const end = this.full(e.logPos);
-      const ev = this.master(e, 'control', end);
-      ev.rotateTo = { file: r.nextFile, position: r.position };
-      this.flowEnd = { file: r.nextFile, position: r.position };
-      this.masterFile = r.nextFile;
-      this.cursor = r.position;
-      this.hint = r.position;
-      this.inHeader = false;
-      // A transaction never spans binlogs.
-      this.closeGroup();
-      this.lastBoundary = this.flowEnd;
-      return { kind: 'event', ev };
-    }
-
-    if (e.type === EventType.FORMAT_DESCRIPTION) {
-      if (e.logPos !== 0 && !artificial) {
-        // The master's own FDE, at position 4 of its binlog.
-        if (this.inHeader) this.headerCounts = true;
-        const end = this.full(e.logPos);
-        if (this.cursor !== undefined && end - e.size < this.cursor) return { kind: 'skip' }; // received before
-        // A new binlog (the master restarted): whatever transaction was open is rolled back.
-        this.closeGroup();
-        const ev = this.master(e, 'control', end);
-        this.cursor = end;
-        this.lastBoundary = this.flowEnd;
-        return { kind: 'event', ev };
-      }
-      // A description only. After a file/position connect mid-file (no flags) what follows is the
-      // stream itself; after a MariaDB GTID connect (artificial) the master first re-sends the
-      // file's header events, which are not. (A relay log rotated by size starts with one too,
-      // artificial, but not right after a segment's Rotate.)
-      if (afterSegmentStart) this.headerCounts = !artificial;
-      return { kind: 'skip' };
-    }
-
+    if (e.type === EventType.ROTATE && e.info?.kind === 'rotate') return this.rotate(e, e.info, artificial);
+    if (e.type === EventType.FORMAT_DESCRIPTION) return this.formatDescription(e, artificial, afterSegmentStart);
     if (artificial) {
       // MariaDB's fake Gtid_list on a GTID connect: its end_log_pos is where the stream resumes.
       if (e.logPos !== 0) {
@@ -453,19 +397,87 @@ class RelayStream {
       return { kind: 'skip' };
     }
     if (e.logPos === 0) return { kind: 'skip' };
+    return isControlEvent(e.type) ? this.controlEvent(e) : this.dataEvent(e);
+  }
 
+  /** A Rotate: a new segment (artificial), a position marker, or the master's own (the end of its binlog). */
+  private rotate(e: BinlogEvent, r: { nextFile: string; position: number }, artificial: boolean): Step {
+    if (artificial) {
+      // A (re)connect or a new master binlog: a new segment. A GTID connect names position 4
+      // of a file already being read: the stream's position stays where it was.
+      if (r.nextFile !== this.masterFile || this.cursor === undefined) this.cursor = r.position;
+      else this.cursor = Math.max(this.cursor, r.position);
+      this.masterFile = r.nextFile;
+      this.hint = this.cursor;
+      this.inHeader = true;
+      this.headerCounts = undefined;
+      this.segmentJustStarted = true;
+      return { kind: 'skip' };
+    }
+    if (e.logPos === 0 || r.nextFile === this.masterFile) {
+      // A position marker in the same file: MySQL's record of events its IO thread ignored
+      // (server_id 0, end_log_pos 0), or MariaDB's Rotate after skipping events it already had
+      // on a GTID reconnect. Only the first says nothing is missing before its position.
+      if (e.logPos === 0 && this.flowEnd?.file === r.nextFile && this.flowEnd.position <= r.position) this.flowEnd = { file: r.nextFile, position: r.position };
+      this.masterFile = r.nextFile;
+      this.cursor = r.position;
+      this.hint = r.position;
+      return { kind: 'skip' };
+    }
+    // The master's own Rotate: the last event of its binlog.
     const end = this.full(e.logPos);
-    const start = end - e.size;
-    if (isControlEvent(e.type)) {
-      // Header events re-sent after a GTID connect (no real FDE before them) are not the stream.
-      if (this.inHeader && this.headerCounts === false) return { kind: 'skip' };
-      if (this.cursor !== undefined && start < this.cursor) return { kind: 'skip' };
+    const ev = this.master(e, 'control', end);
+    ev.rotateTo = { file: r.nextFile, position: r.position };
+    this.flowEnd = { file: r.nextFile, position: r.position };
+    this.masterFile = r.nextFile;
+    this.cursor = r.position;
+    this.hint = r.position;
+    this.inHeader = false;
+    // A transaction never spans binlogs.
+    this.closeGroup();
+    this.lastBoundary = this.flowEnd;
+    return { kind: 'event', ev };
+  }
+
+  /** A Format_description: the master's own at position 4 of its binlog, or a description only. */
+  private formatDescription(e: BinlogEvent, artificial: boolean, afterSegmentStart: boolean): Step {
+    if (e.logPos !== 0 && !artificial) {
+      // The master's own FDE, at position 4 of its binlog.
+      if (this.inHeader) this.headerCounts = true;
+      const end = this.full(e.logPos);
+      if (this.cursor !== undefined && end - e.size < this.cursor) return { kind: 'skip' }; // received before
+      // A new binlog (the master restarted): whatever transaction was open is rolled back.
+      this.closeGroup();
       const ev = this.master(e, 'control', end);
       this.cursor = end;
-      if (this.group === 'closed') this.lastBoundary = this.flowEnd;
+      this.lastBoundary = this.flowEnd;
       return { kind: 'event', ev };
     }
+    // A description only. After a file/position connect mid-file (no flags) what follows is the
+    // stream itself; after a MariaDB GTID connect (artificial) the master first re-sends the
+    // file's header events, which are not. (A relay log rotated by size starts with one too,
+    // artificial, but not right after a segment's Rotate.)
+    if (afterSegmentStart) this.headerCounts = !artificial;
+    return { kind: 'skip' };
+  }
 
+  /** The master's other control events (Gtid_list, Binlog_checkpoint, Stop …) unless received before. */
+  private controlEvent(e: BinlogEvent): Step {
+    const end = this.full(e.logPos);
+    const start = end - e.size;
+    // Header events re-sent after a GTID connect (no real FDE before them) are not the stream.
+    if (this.inHeader && this.headerCounts === false) return { kind: 'skip' };
+    if (this.cursor !== undefined && start < this.cursor) return { kind: 'skip' };
+    const ev = this.master(e, 'control', end);
+    this.cursor = end;
+    if (this.group === 'closed') this.lastBoundary = this.flowEnd;
+    return { kind: 'event', ev };
+  }
+
+  /** A data event; one behind the stream's position starts a re-sent transaction. */
+  private dataEvent(e: BinlogEvent): Step {
+    const end = this.full(e.logPos);
+    const start = end - e.size;
     let superseded: Coord | undefined;
     if (this.cursor !== undefined && start < this.cursor) {
       // Behind the stream: the master re-sends a transaction (GTID auto-positioning after a
@@ -692,23 +704,32 @@ function cmpCoord(a: Coord, b: Coord): number {
   return f !== 0 ? f : a.position - b.position;
 }
 
+/** A relay log's master binlog is unknown where it is needed (see namingRelayLogs). */
 class NeedName extends Error {}
 
+type GroupState = { state: 'closed' | 'open' | 'unknown'; start?: MasterEv };
+
+/** What reading a window of relay logs (from one file to the end, or to the answer) found. */
 interface ScanOutcome {
+  /** The window's first relay file. */
   windowStart: number;
   /** End of the last complete event of the last relay log. */
   endOffset: number;
-  c?: MasterEv;
+  /** The first master event at or after the coordinate. */
+  answer?: MasterEv;
   /** From the answer to the next data event: done once that event is read; gap if one is missing. */
   chain?: { done: boolean; gap?: { from: MasterCoordinate; to: MasterCoordinate } };
-  p?: MasterEv;
-  lastE?: MasterEv;
-  dataBeforeC: boolean;
+  /** The master event before the answer (the last one read, when there is no answer). */
+  previous?: MasterEv;
+  lastRead?: MasterEv;
+  /** Some of the master's data comes before the answer (in the window, or in the heads before it). */
+  dataBeforeAnswer: boolean;
+  /** Where the master stream stands after the last relay log. */
   endCursor?: Coord;
   /** The window's first event was the answer and the coordinate is not its start: read one file more before. */
   needEarlier: boolean;
   /** Group state when the scan ended (for the relay logs' end). */
-  endGroup?: { state: 'closed' | 'open' | 'unknown'; start?: MasterEv };
+  endGroup?: GroupState;
 }
 
 /**
@@ -722,6 +743,25 @@ export async function mapRelayPosition(
   opts: RelayMapOptions = {},
 ): Promise<RelayMapResult> {
   const t0 = Date.now();
+  checkRequest(relayFiles, target);
+  const verify = opts.verifyChecksums ?? true;
+  const stats: RelayMapStats = { files: relayFiles.length, filesScanned: 0, bytesRead: 0, durationMs: 0 };
+
+  // 1. Which master file and position every relay log starts at, from their heads.
+  const heads = await readHeads(source, relayFiles, opts.headBytes ?? 4096, verify, stats);
+  const notes = chainHeads(heads, opts.readPosition);
+  // 2. Read the relay logs that can hold the answer.
+  const relays = new RelayLogSet(source, heads, verify, stats);
+  const outcome = await namingRelayLogs(relayFiles, () => (opts.scanAll ? relays.scan(0, target, false) : readWhereTheAnswerIs(relays, target)));
+  // 3. What the events around the coordinate say.
+  const common = (): ResultCommon => {
+    stats.durationMs = Date.now() - t0;
+    return { stats, notes };
+  };
+  return judge(outcome, relays, target, common);
+}
+
+function checkRequest(relayFiles: string[], target: MasterCoordinate): void {
   if (relayFiles.length === 0) throw new RelayMapError('no relay log to read');
   if (!Number.isSafeInteger(target.position) || target.position < 4) throw new RelayMapError(`master position ${target.position} cannot be an event boundary (binlog events start at 4)`);
   try {
@@ -729,19 +769,19 @@ export async function mapRelayPosition(
   } catch (err) {
     throw new RelayMapError((err as Error).message);
   }
-  const verify = opts.verifyChecksums ?? true;
-  const stats: RelayMapStats = { files: relayFiles.length, filesScanned: 0, bytesRead: 0, durationMs: 0 };
+}
 
-  // 1. Heads of every relay log, in one round trip.
-  const headBytes = opts.headBytes ?? 4096;
+/**
+ * The head of every relay log, in one round trip when the source can probe: what it takes to
+ * reach a file's first master event (more is read when the first `headBytes` do not hold it).
+ */
+async function readHeads(source: RelayLogSource, relayFiles: string[], headBytes: number, verify: boolean, stats: RelayMapStats): Promise<FileHead[]> {
   const probe = source.probe
     ? await source.probe(relayFiles, headBytes)
     : await Promise.all(
         relayFiles.map(async (f) => {
           const size = await source.size(f);
-          const parts: Buffer[] = [];
-          for await (const c of source.read(f, 0, Math.min(size, headBytes))) parts.push(Buffer.from(c));
-          return { size, head: Buffer.concat(parts) };
+          return { size, head: await readBytes(source, f, Math.min(size, headBytes)) };
         }),
       );
   const heads: FileHead[] = [];
@@ -749,125 +789,37 @@ export async function mapRelayPosition(
     const pr = probe[i]!;
     if (pr.size < 0) throw new RelayMapError(`${file} (listed in the relay-log index) is missing on ${source.label}`);
     stats.bytesRead += pr.head.length;
-    let head = pr.head;
-    let h = walkHead(i, file, pr.size, head, verify);
+    let h = walkHead(i, file, pr.size, pr.head, verify);
     for (let more = headBytes * 8; h === 'need-more'; more *= 8) {
       // A large first event or a long Previous_gtids: read further, then give up on the head.
       if (more > 64 * 1024 * 1024) throw new RelayMapError(`${file}: no master event in its first ${more / 8} bytes`);
-      const parts: Buffer[] = [];
-      for await (const c of source.read(file, 0, Math.min(pr.size, more))) parts.push(Buffer.from(c));
-      head = Buffer.concat(parts);
+      const head = await readBytes(source, file, Math.min(pr.size, more));
       stats.bytesRead += head.length;
       h = walkHead(i, file, pr.size, head, verify);
     }
     heads.push(h);
   }
-  const notes = chainHeads(heads, opts.readPosition);
+  return heads;
+}
 
-  const dataBefore = (k: number) => heads.slice(0, k).some((h) => h.firstData !== undefined);
+/**
+ * The fast path: read from the last relay log whose data starts at or before the coordinate (one
+ * file further back while the answer is the window's first event), and stop at the answer —
+ * unless a later relay log re-sends it: then read on to the end, following the re-send.
+ */
+async function readWhereTheAnswerIs(relays: RelayLogSet, target: MasterCoordinate): Promise<ScanOutcome> {
+  let k = relays.lastStartingAtOrBefore(target);
+  let outcome = await relays.scan(k, target, true);
+  while (outcome.needEarlier && k > 0) outcome = await relays.scan(--k, target, true);
+  const answer = outcome.answer;
+  if (answer && relays.resentLater(answer)) outcome = await relays.scan(k, target, false);
+  return outcome;
+}
 
-  // 2. The file to start reading: the last whose data starts at or before the coordinate.
-  const selectStart = (): number => {
-    let k = 0;
-    for (const h of heads) {
-      if (!h.start) continue;
-      try {
-        if (cmpCoord(h.start, target) <= 0) k = h.index;
-      } catch (err) {
-        if (err instanceof NeedName) continue;
-        throw err;
-      }
-    }
-    return k;
-  };
-
-  /**
-   * Reads relay files from `k` on. With `stopEarly`, stops at the first master event at or after
-   * the coordinate; otherwise reads to the end, following re-sent transactions.
-   */
-  const scan = async (k: number, stopEarly: boolean): Promise<ScanOutcome> => {
-    const startHead = heads[k]!;
-    const stream = new RelayStream({ masterFile: startHead.startFile, hint: startHead.start?.position ?? 0 });
-    const out: ScanOutcome = { windowStart: k, dataBeforeC: dataBefore(k), needEarlier: false, endOffset: 4 };
-    let lastClosed: MasterEv | undefined;
-    let first = true;
-    for (let i = k; i < heads.length; i++) {
-      const h = heads[i]!;
-      stats.filesScanned++;
-      stream.beginFile(i);
-      const parser = new BinlogParser({ file: posix.basename(h.path), verifyChecksums: verify, decode: true });
-      let stop = false;
-      for await (const chunk of source.read(h.path, 0)) {
-        stats.bytesRead += chunk.length;
-        for (const e of parser.push(chunk)) {
-          const step = stream.process(e);
-          if (step.kind !== 'event') continue;
-          const ev = step.ev;
-          if (ev.masterFile === undefined) throw new NeedName();
-          if (step.superseded) {
-            // A re-sent transaction: what was read from its first event on is dead.
-            const x = { file: step.superseded.file!, position: step.superseded.position };
-            const dead = (m: MasterEv | undefined) => m !== undefined && cmpCoord(at(m), x) >= 0;
-            if (dead(out.c)) {
-              out.c = undefined;
-              out.chain = undefined;
-            }
-            if (dead(out.p)) out.p = lastClosed && !dead(lastClosed) ? lastClosed : undefined;
-            if (dead(out.lastE)) out.lastE = out.p;
-          }
-          if (!out.c) {
-            if (cmpCoord(at(ev), target) >= 0) {
-              out.c = ev;
-              out.chain = { done: ev.kind === 'data' };
-              // Nothing read before it: the event that ends at the coordinate is in an earlier file.
-              if (first && !(ev.masterFile === target.file && ev.start === target.position)) out.needEarlier = k > 0;
-            } else {
-              out.p = ev;
-              if (ev.kind === 'data') out.dataBeforeC = true;
-            }
-          } else if (out.chain && !out.chain.done) {
-            // The answer is a control event (an FDE, a Rotate …): nothing may be missing between it
-            // and the next transaction.
-            if (ev.contiguous !== true && !out.chain.gap) out.chain.gap = { from: { file: out.lastE!.masterFile!, position: out.lastE!.end }, to: at(ev) as MasterCoordinate };
-            if (ev.kind === 'data') out.chain.done = true;
-          }
-          first = false;
-          out.lastE = ev;
-          if (stream.groupState.state === 'closed') lastClosed = ev;
-          if (out.c && out.chain?.done && stopEarly) {
-            stop = true;
-            break;
-          }
-        }
-        if (stop) break;
-      }
-      if (stop) return out;
-      const summary = parser.finish();
-      if (summary.truncated && i < heads.length - 1) {
-        throw new BinlogCorruptError(h.path, summary.truncated.position, `ends inside an event (${summary.truncated.have} of its ${summary.truncated.need} bytes) but is not the last relay log`);
-      }
-      out.endOffset = summary.endPosition;
-    }
-    if (stream.cursor !== undefined) out.endCursor = { file: stream.masterFile, position: stream.cursor };
-    out.endGroup = stream.groupState;
-    return out;
-  };
-
-  let outcome: ScanOutcome;
+/** A relay log whose master binlog nothing names makes the answer unknowable: say what would name it. */
+async function namingRelayLogs<T>(relayFiles: string[], read: () => Promise<T>): Promise<T> {
   try {
-    if (opts.scanAll) {
-      outcome = await scan(0, false);
-    } else {
-      let k = selectStart();
-      outcome = await scan(k, true);
-      while (outcome.needEarlier && k > 0) outcome = await scan(--k, true);
-      const c = outcome.c;
-      // A later relay log whose data starts at or before the event found holds a re-sent copy of
-      // it: read on from here, following the re-send.
-      if (c && heads.slice(c.fileIndex + 1).some((h) => h.start && h.start.file !== undefined && cmpCoord(h.start, at(c)) <= 0)) {
-        outcome = await scan(k, false);
-      }
-    }
+    return await read();
   } catch (err) {
     if (err instanceof NeedName) {
       throw new RelayMapError(
@@ -877,98 +829,261 @@ export async function mapRelayPosition(
     }
     throw err;
   }
+}
 
-  const common = (): ResultCommon => {
-    stats.durationMs = Date.now() - t0;
-    return { stats, notes };
-  };
-  const loc = (m: MasterEv): RelayLocation => ({ relayFile: heads[m.fileIndex]!.path, offset: m.offset, masterFile: m.masterFile!, masterPosition: m.start });
-  const ref = (m: MasterEv): RelayEventRef => ({ ...loc(m), type: eventTypeName(m.type), typeCode: m.type, size: m.size, masterEnd: m.end });
-  const contains = (m: MasterEv | undefined): boolean => m !== undefined && m.masterFile === target.file && m.start < target.position && target.position < m.end;
+/** The relay logs, with what their heads say: read from one file on, every byte counted in the stats. */
+class RelayLogSet {
+  constructor(
+    private readonly source: RelayLogSource,
+    private readonly heads: FileHead[],
+    private readonly verify: boolean,
+    private readonly stats: RelayMapStats,
+  ) {}
 
-  const { c, p, lastE } = outcome;
-  if (p && contains(p)) return { kind: 'not-boundary', event: ref(p), ...common() };
-  if (!c) {
-    const end = outcome.endCursor;
-    if (!end || end.file === undefined) throw new RelayMapError('the relay logs hold no event from a master');
-    const lastFile = heads[heads.length - 1]!;
-    const openTransaction = outcome.endGroup?.state === 'open' && outcome.endGroup.start ? loc(outcome.endGroup.start) : undefined;
-    const exactEnd = cmpCoord(end, target) === 0 || (lastE !== undefined && lastE.masterFile === target.file && lastE.end === target.position);
-    if (!exactEnd && cmpCoord(end, target) < 0) {
-      return { kind: 'newer', received: { file: end.file, position: end.position }, relayFile: lastFile.path, offset: outcome.endOffset, ...common() };
-    }
-    return {
-      kind: 'at-end',
-      relayFile: lastFile.path,
-      offset: outcome.endOffset,
-      masterFile: target.file,
-      masterPosition: target.position,
-      exactBoundary: exactEnd,
-      openTransaction,
-      ...common(),
-    };
+  get lastFile(): FileHead {
+    return this.heads[this.heads.length - 1]!;
   }
 
-  // Exactly at the event, or at the end of the event before it when nothing lies between (the
-  // master's Rotate and the first event of its next binlog); and nothing missing from there to
-  // the next transaction.
-  const chainGap = outcome.chain?.gap;
-  const exact =
-    ((c.masterFile === target.file && c.start === target.position) || (p !== undefined && p.masterFile === target.file && p.end === target.position && c.contiguous === true)) &&
-    chainGap === undefined;
-  // Nothing of this master's data before the event, and a gap before it: the past is gone.
-  if (!exact && !outcome.dataBeforeC) return { kind: 'older', oldest: loc(c), ...common() };
-
-  let transactionStart: RelayLocation | undefined;
-  let insideTransaction = c.inside;
-  if (c.inside) {
-    let start = c.groupStart;
-    if (!start) {
-      // The transaction was open when the reading started: find its start in the files before.
-      const before = await groupAtEndOf(outcome.windowStart);
-      if (before.state === 'open') start = before.start;
-      // Nothing open before a BEGIN: it starts the transaction itself (a server without GTIDs).
-      else if (before.state === 'closed' && c.isBegin) insideTransaction = false;
+  /** The file to start reading: the last whose data starts at or before the coordinate. */
+  lastStartingAtOrBefore(target: MasterCoordinate): number {
+    let k = 0;
+    for (const h of this.heads) {
+      if (!h.start) continue;
+      try {
+        if (cmpCoord(h.start, target) <= 0) k = h.index;
+      } catch (err) {
+        if (err instanceof NeedName) continue;
+        throw err;
+      }
     }
-    transactionStart = insideTransaction && start ? loc(start) : undefined;
+    return k;
   }
-  const found: RelayFound = {
-    kind: 'found',
-    relayFile: heads[c.fileIndex]!.path,
-    offset: c.offset,
-    masterFile: c.masterFile!,
-    masterPosition: c.start,
-    exactBoundary: exact,
-    event: ref(c),
-    insideTransaction,
-    transactionStart,
-    resume: { startPosition: c.offset, format: c.format!, masterFile: c.masterFile!, masterEnd: c.start, ownServerId: c.ownServerId },
-    ...common(),
-  };
-  if (!exact) found.gap = chainGap ?? { from: p ? { file: p.masterFile!, position: p.end } : { ...target }, to: at(c) as MasterCoordinate };
-  return found;
+
+  /** A later relay log whose data starts at or before the event holds a re-sent copy of it. */
+  resentLater(m: MasterEv): boolean {
+    return this.heads.slice(m.fileIndex + 1).some((h) => h.start && h.start.file !== undefined && cmpCoord(h.start, at(m)) <= 0);
+  }
+
+  /**
+   * Reads relay files from `k` on. With `stopEarly`, stops at the first master event at or after
+   * the coordinate (and what it takes to know nothing is missing after it); otherwise reads to
+   * the end, following re-sent transactions.
+   */
+  async scan(k: number, target: MasterCoordinate, stopEarly: boolean): Promise<ScanOutcome> {
+    const startHead = this.heads[k]!;
+    const stream = new RelayStream({ masterFile: startHead.startFile, hint: startHead.start?.position ?? 0 });
+    const search = new AnswerSearch(target, k, this.heads.slice(0, k).some((h) => h.firstData !== undefined));
+    for (let i = k; i < this.heads.length; i++) {
+      const h = this.heads[i]!;
+      stream.beginFile(i);
+      const parser = this.parserFor(h);
+      const stopped = await this.readFile(h, parser, (e) => {
+        const step = stream.process(e);
+        if (step.kind !== 'event') return false;
+        const found = search.observe(step.ev, step.superseded, stream.groupState.state === 'closed');
+        return found && stopEarly;
+      });
+      if (stopped) return search.outcome;
+      const summary = parser.finish();
+      if (summary.truncated && i < this.heads.length - 1) {
+        throw new BinlogCorruptError(h.path, summary.truncated.position, `ends inside an event (${summary.truncated.have} of its ${summary.truncated.need} bytes) but is not the last relay log`);
+      }
+      search.outcome.endOffset = summary.endPosition;
+    }
+    if (stream.cursor !== undefined) search.outcome.endCursor = { file: stream.masterFile, position: stream.cursor };
+    search.outcome.endGroup = stream.groupState;
+    return search.outcome;
+  }
 
   /**
    * Whether a transaction is open at the end of the relay logs before `fileIndex`, and its first
    * event; 'unknown' when it opened before the oldest relay log kept.
    */
-  async function groupAtEndOf(fileIndex: number): Promise<{ state: 'closed' | 'open' | 'unknown'; start?: MasterEv }> {
+  async transactionOpenAtEndOf(fileIndex: number): Promise<GroupState> {
     for (let i = fileIndex - 1; i >= 0; i--) {
-      const h = heads[i]!;
+      const h = this.heads[i]!;
       const stream = new RelayStream({ masterFile: h.startFile, hint: h.start?.position ?? 0 });
       stream.beginFile(i);
-      const parser = new BinlogParser({ file: posix.basename(h.path), verifyChecksums: verify, decode: true });
-      stats.filesScanned++;
-      for await (const chunk of source.read(h.path, 0)) {
-        stats.bytesRead += chunk.length;
-        for (const e of parser.push(chunk)) stream.process(e);
-      }
+      const parser = this.parserFor(h);
+      await this.readFile(h, parser, (e) => {
+        stream.process(e);
+        return false;
+      });
       const g = stream.groupState;
       if (g.state !== 'unknown') return g;
       // Open since before this file too: a transaction larger than a relay log.
     }
     return { state: 'unknown' };
   }
+
+  location(m: MasterEv): RelayLocation {
+    return { relayFile: this.heads[m.fileIndex]!.path, offset: m.offset, masterFile: m.masterFile!, masterPosition: m.start };
+  }
+
+  eventRef(m: MasterEv): RelayEventRef {
+    return { ...this.location(m), type: eventTypeName(m.type), typeCode: m.type, size: m.size, masterEnd: m.end };
+  }
+
+  private parserFor(h: FileHead): BinlogParser {
+    return new BinlogParser({ file: posix.basename(h.path), verifyChecksums: this.verify, decode: true });
+  }
+
+  /** Gives the events of one relay file to `each` until it says stop; true when it did. */
+  private async readFile(h: FileHead, parser: BinlogParser, each: (e: BinlogEvent) => boolean): Promise<boolean> {
+    this.stats.filesScanned++;
+    for await (const chunk of this.source.read(h.path, 0)) {
+      this.stats.bytesRead += chunk.length;
+      for (const e of parser.push(chunk)) if (each(e)) return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * Follows the master events of a window, in order, looking for the answer (the first master event
+ * at or after the coordinate), the event before it, and whether anything is missing from the
+ * answer to the next transaction. A re-sent transaction makes what was read of its first copy dead.
+ */
+class AnswerSearch {
+  readonly outcome: ScanOutcome;
+  private lastClosed: MasterEv | undefined;
+  private first = true;
+
+  constructor(
+    private readonly target: MasterCoordinate,
+    windowStart: number,
+    dataBefore: boolean,
+  ) {
+    this.outcome = { windowStart, dataBeforeAnswer: dataBefore, needEarlier: false, endOffset: 4 };
+  }
+
+  /** The next master event (`groupClosed`: no transaction open after it). True once the answer and its chain are read. */
+  observe(ev: MasterEv, superseded: Coord | undefined, groupClosed: boolean): boolean {
+    const out = this.outcome;
+    if (ev.masterFile === undefined) throw new NeedName();
+    if (superseded) this.forgetDeadCopy(superseded);
+    if (!out.answer) this.considerAsAnswer(ev);
+    else if (out.chain && !out.chain.done) this.followChain(ev);
+    this.first = false;
+    out.lastRead = ev;
+    if (groupClosed) this.lastClosed = ev;
+    return out.answer !== undefined && out.chain?.done === true;
+  }
+
+  /** A re-sent transaction: what was read from its first event (`from`) on is dead. */
+  private forgetDeadCopy(from: Coord): void {
+    const out = this.outcome;
+    const x = { file: from.file!, position: from.position };
+    const dead = (m: MasterEv | undefined) => m !== undefined && cmpCoord(at(m), x) >= 0;
+    if (dead(out.answer)) {
+      out.answer = undefined;
+      out.chain = undefined;
+    }
+    if (dead(out.previous)) out.previous = this.lastClosed && !dead(this.lastClosed) ? this.lastClosed : undefined;
+    if (dead(out.lastRead)) out.lastRead = out.previous;
+  }
+
+  private considerAsAnswer(ev: MasterEv): void {
+    const out = this.outcome;
+    const target = this.target;
+    if (cmpCoord(at(ev), target) >= 0) {
+      out.answer = ev;
+      out.chain = { done: ev.kind === 'data' };
+      // Nothing read before it: the event that ends at the coordinate is in an earlier file.
+      if (this.first && !(ev.masterFile === target.file && ev.start === target.position)) out.needEarlier = out.windowStart > 0;
+    } else {
+      out.previous = ev;
+      if (ev.kind === 'data') out.dataBeforeAnswer = true;
+    }
+  }
+
+  /**
+   * The answer is a control event (an FDE, a Rotate …): nothing may be missing between it and
+   * the next transaction.
+   */
+  private followChain(ev: MasterEv): void {
+    const out = this.outcome;
+    const chain = out.chain!;
+    if (ev.contiguous !== true && !chain.gap) chain.gap = { from: { file: out.lastRead!.masterFile!, position: out.lastRead!.end }, to: at(ev) as MasterCoordinate };
+    if (ev.kind === 'data') chain.done = true;
+  }
+}
+
+/** The result, from the events around the coordinate. */
+async function judge(outcome: ScanOutcome, relays: RelayLogSet, target: MasterCoordinate, common: () => ResultCommon): Promise<RelayMapResult> {
+  const { answer, previous } = outcome;
+  const contains = (m: MasterEv | undefined): boolean => m !== undefined && m.masterFile === target.file && m.start < target.position && target.position < m.end;
+  if (previous && contains(previous)) return { kind: 'not-boundary', event: relays.eventRef(previous), ...common() };
+  if (!answer) return judgeEndOfRelayLogs(outcome, relays, target, common);
+
+  // Exactly at the event, or at the end of the event before it when nothing lies between (the
+  // master's Rotate and the first event of its next binlog); and nothing missing from there to
+  // the next transaction.
+  const chainGap = outcome.chain?.gap;
+  const exact =
+    ((answer.masterFile === target.file && answer.start === target.position) ||
+      (previous !== undefined && previous.masterFile === target.file && previous.end === target.position && answer.contiguous === true)) &&
+    chainGap === undefined;
+  // Nothing of this master's data before the event, and a gap before it: the past is gone.
+  if (!exact && !outcome.dataBeforeAnswer) return { kind: 'older', oldest: relays.location(answer), ...common() };
+
+  const { insideTransaction, transactionStart } = await transactionAround(answer, outcome.windowStart, relays);
+  const found: RelayFound = {
+    kind: 'found',
+    relayFile: relays.location(answer).relayFile,
+    offset: answer.offset,
+    masterFile: answer.masterFile!,
+    masterPosition: answer.start,
+    exactBoundary: exact,
+    event: relays.eventRef(answer),
+    insideTransaction,
+    transactionStart,
+    resume: { startPosition: answer.offset, format: answer.format!, masterFile: answer.masterFile!, masterEnd: answer.start, ownServerId: answer.ownServerId },
+    ...common(),
+  };
+  if (!exact) found.gap = chainGap ?? { from: previous ? { file: previous.masterFile!, position: previous.end } : { ...target }, to: at(answer) as MasterCoordinate };
+  return found;
+}
+
+/** No master event at or after the coordinate: it is the end of what the slave received, or beyond it. */
+function judgeEndOfRelayLogs(outcome: ScanOutcome, relays: RelayLogSet, target: MasterCoordinate, common: () => ResultCommon): RelayAtEnd | RelayNewer {
+  const end = outcome.endCursor;
+  if (!end || end.file === undefined) throw new RelayMapError('the relay logs hold no event from a master');
+  const lastFile = relays.lastFile;
+  const openTransaction = outcome.endGroup?.state === 'open' && outcome.endGroup.start ? relays.location(outcome.endGroup.start) : undefined;
+  const last = outcome.lastRead;
+  const exactEnd = cmpCoord(end, target) === 0 || (last !== undefined && last.masterFile === target.file && last.end === target.position);
+  if (!exactEnd && cmpCoord(end, target) < 0) {
+    return { kind: 'newer', received: { file: end.file, position: end.position }, relayFile: lastFile.path, offset: outcome.endOffset, ...common() };
+  }
+  return {
+    kind: 'at-end',
+    relayFile: lastFile.path,
+    offset: outcome.endOffset,
+    masterFile: target.file,
+    masterPosition: target.position,
+    exactBoundary: exactEnd,
+    openTransaction,
+    ...common(),
+  };
+}
+
+/**
+ * Whether the answer is inside a transaction, and where that transaction starts (undefined when it
+ * started in a relay log no longer kept). When it was already open where the reading started,
+ * the relay logs before are read for its start.
+ */
+async function transactionAround(answer: MasterEv, windowStart: number, relays: RelayLogSet): Promise<{ insideTransaction: boolean; transactionStart?: RelayLocation }> {
+  if (!answer.inside) return { insideTransaction: false, transactionStart: undefined };
+  let insideTransaction = true;
+  let start = answer.groupStart;
+  if (!start) {
+    const before = await relays.transactionOpenAtEndOf(windowStart);
+    if (before.state === 'open') start = before.start;
+    // Nothing open before a BEGIN: it starts the transaction itself (a server without GTIDs).
+    else if (before.state === 'closed' && answer.isBegin) insideTransaction = false;
+  }
+  return { insideTransaction, transactionStart: insideTransaction && start ? relays.location(start) : undefined };
 }
 
 function at(m: MasterEv): Coord {
