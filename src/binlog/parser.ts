@@ -6,7 +6,7 @@
 //   - relay logs: which master file and master end position each event came from
 // Damage never crashes or loops: every event advances by at least 19 bytes, sizes are bounded,
 // and decoders read only inside their buffer.
-import { crc32Range } from './crc32.js';
+import { ChecksumRun, crc32Range } from './crc32.js';
 import { DecodeError, decodeEvent, versionHasChecksumByte, type EventInfo, type FormatDescription } from './decode.js';
 import {
   BINLOG_MAGIC,
@@ -139,6 +139,13 @@ export class BinlogParser {
   private masterEnd: number | undefined;
   private isRelay = false;
   private finished = false;
+  /** Checksummed events of the current chunk not checked yet, and the file offset of the first. */
+  private readonly unchecked = new ChecksumRun();
+  private uncheckedPosition = 0;
+  /** each() and count(): where events go as they complete; count() also reuses one event object. */
+  private visit: ((event: BinlogEvent) => void) | undefined;
+  private reuse = false;
+  private readonly reused: BinlogEvent = { position: 0, size: 0, end: 0, type: 0, timestamp: 0, serverId: 0, logPos: 0, flags: 0, endsTransaction: false };
 
   constructor(opts: ParserOptions = {}) {
     this.file = opts.file ?? '(stream)';
@@ -162,6 +169,50 @@ export class BinlogParser {
   /** Parse a chunk; returns the events completed in it. */
   push(chunk: Buffer): BinlogEvent[] {
     if (this.finished) throw new Error('BinlogParser: push after finish');
+    try {
+      const out = this.parse(chunk);
+      this.checkChecksums();
+      return out;
+    } catch (err) {
+      // Checked one by one, a wrong checksum before (or in) the event that failed is the error.
+      this.checkChecksums();
+      throw err;
+    }
+  }
+
+  /**
+   * Parses a chunk exactly as push does (same checks, errors and summary) but hands each event to
+   * `visit` as it completes instead of collecting them: when `visit` keeps nothing, what a long
+   * scan holds at any moment is one event, not a chunk's worth. Checksums are checked before this
+   * returns; when it throws, the events visited in this chunk are void.
+   */
+  each(chunk: Buffer, visit: (event: BinlogEvent) => void): void {
+    this.visit = visit;
+    try {
+      this.push(chunk);
+    } finally {
+      this.visit = undefined;
+    }
+  }
+
+  /** For a summary: parses a chunk as push does, only counting its events by type code into `byType`; no event is built. */
+  count(chunk: Buffer, byType: Float64Array): void {
+    this.reuse = true;
+    try {
+      this.each(chunk, (e) => {
+        byType[e.type] = (byType[e.type] ?? 0) + 1;
+      });
+    } finally {
+      this.reuse = false;
+    }
+  }
+
+  private emit(out: BinlogEvent[], event: BinlogEvent): void {
+    if (this.visit) this.visit(event);
+    else out.push(event);
+  }
+
+  private parse(chunk: Buffer): BinlogEvent[] {
     const out: BinlogEvent[] = [];
     let o = 0;
     const n = chunk.length;
@@ -192,17 +243,17 @@ export class BinlogParser {
         // A header-only event (Stop without checksum) is complete with its header.
         this.checkHeader(this.headerBuf, 0);
         if (this.headerBuf.readUInt32LE(9) === HEADER_LENGTH) {
-          out.push(this.completeEvent(Buffer.from(this.headerBuf), 0, HEADER_LENGTH));
+          this.emit(out, this.completeEvent(Buffer.from(this.headerBuf), 0, HEADER_LENGTH));
         } else {
           this.startPending(Buffer.from(this.headerBuf));
         }
         continue;
       }
       // Fast path: the whole header is in this chunk.
-      const size = chunk.readUInt32LE(o + 9);
+      const size = u32(chunk, o + 9);
       this.checkHeader(chunk, o);
       if (n - o >= size) {
-        out.push(this.completeEvent(chunk, o, size));
+        this.emit(out, this.completeEvent(chunk, o, size));
         o += size;
       } else {
         this.startPending(chunk.subarray(o, o + HEADER_LENGTH));
@@ -244,14 +295,14 @@ export class BinlogParser {
    * size field from a file that is merely cut short.
    */
   private checkHeader(header: Buffer, at: number): void {
-    const size = header.readUInt32LE(at + 9);
+    const size = u32(header, at + 9);
     const type = header[at + 4]!;
     this.checkSize(size, type);
     if (this.isRelay) return;
     // A master's FDE or Rotate in a relay log (another server_id than the file's own) carries the
     // master's positions; a plain binlog only ever has its own.
-    if ((type === EventType.FORMAT_DESCRIPTION || type === EventType.ROTATE) && header.readUInt32LE(at + 5) !== this.ownServerId) return;
-    const logPos = header.readUInt32LE(at + 13);
+    if ((type === EventType.FORMAT_DESCRIPTION || type === EventType.ROTATE) && u32(header, at + 5) !== this.ownServerId) return;
+    const logPos = u32(header, at + 13);
     if (logPos !== 0 && logPos !== (this.pos + size) % TWO32 && this.format !== undefined) {
       throw new BinlogCorruptError(
         this.file,
@@ -320,9 +371,9 @@ export class BinlogParser {
       this.pos -= p.size;
       const small = p.size <= DECODE_KEEP + HEADER_LENGTH;
       if (small) {
-        out.push(this.completeEvent(Buffer.concat([p.header, ...p.head]), 0, p.size));
+        this.emit(out, this.completeEvent(Buffer.concat([p.header, ...p.head]), 0, p.size));
       } else {
-        out.push(this.completeLarge(p));
+        this.emit(out, this.completeLarge(p));
       }
     }
     return o + take;
@@ -351,15 +402,27 @@ export class BinlogParser {
       if (this.verify) this.verifyFdeChecksum(buf, off, size, position);
     } else if (this.format?.checksum === 'crc32') {
       bodyEnd -= 4;
-      if (this.verify) {
-        const stored = buf.readUInt32LE(bodyEnd);
-        const computed = crc32Range(buf, off, bodyEnd);
-        if (stored !== computed) {
-          throw new BinlogCorruptError(this.file, position, `checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
-        }
-      }
+      // Checked with the other events of the chunk, before push returns (checkChecksums).
+      if (this.verify) this.queueChecksum(buf, off, size, position);
     }
     return this.finishEvent(buf, off, position, size, type, off + HEADER_LENGTH, bodyEnd, true, this.keepRaw ? Buffer.from(buf.subarray(off, off + size)) : undefined);
+  }
+
+  private queueChecksum(buf: Buffer, off: number, size: number, position: number): void {
+    if (!this.unchecked.add(buf, off, off + size)) {
+      this.checkChecksums();
+      this.unchecked.add(buf, off, off + size);
+    }
+    if (this.unchecked.size === 1) this.uncheckedPosition = position;
+  }
+
+  /** Checks the queued checksums: a wrong one is an error at its event. */
+  private checkChecksums(): void {
+    const first = this.unchecked.start;
+    const bad = this.unchecked.check();
+    if (bad) {
+      throw new BinlogCorruptError(this.file, this.uncheckedPosition + (bad.start - first), `checksum mismatch (stored ${hex(bad.stored)}, computed ${hex(bad.computed)})`);
+    }
   }
 
   /**
@@ -396,17 +459,19 @@ export class BinlogParser {
       // Without the FDE nothing says whether events carry checksums: reading on would be guessing.
       throw new BinlogCorruptError(this.file, position, `${position === 4 ? 'the first event' : 'an event before any Format_description'} is of type ${type}, not a Format_description (start_v3 and older formats are not supported)`);
     }
-    const event: BinlogEvent = {
-      position,
-      size,
-      end: position + size,
-      type,
-      timestamp: buf.readUInt32LE(off),
-      serverId: buf.readUInt32LE(off + 5),
-      logPos: buf.readUInt32LE(off + 13),
-      flags: buf.readUInt16LE(off + 17),
-      endsTransaction: false,
-    };
+    const event: BinlogEvent = this.reuse
+      ? this.reuseEvent(buf, off, position, size, type)
+      : {
+          position,
+          size,
+          end: position + size,
+          type,
+          timestamp: u32(buf, off),
+          serverId: u32(buf, off + 5),
+          logPos: u32(buf, off + 13),
+          flags: u16(buf, off + 17),
+          endsTransaction: false,
+        };
     if (raw) event.raw = raw;
     this.pos = position + size;
     this.events++;
@@ -446,6 +511,22 @@ export class BinlogParser {
     this.trackTransaction(event, queryKind, mariadbStandalone);
     if (this.trxStart === undefined) this.safeEnd = event.end;
     return event;
+  }
+
+  /** count(): events are counted, never kept, so one object serves them all (no garbage per event). */
+  private reuseEvent(buf: Buffer, off: number, position: number, size: number, type: number): BinlogEvent {
+    const e = this.reused;
+    e.position = position;
+    e.size = size;
+    e.end = position + size;
+    e.type = type;
+    e.timestamp = u32(buf, off);
+    e.serverId = u32(buf, off + 5);
+    e.logPos = u32(buf, off + 13);
+    e.flags = u16(buf, off + 17);
+    e.endsTransaction = false;
+    e.info = e.own = e.masterFile = e.masterEnd = e.transactionStart = e.raw = undefined;
+    return e;
   }
 
   /** BEGIN / COMMIT / other from a Query event's bytes, without decoding the whole statement. */
@@ -538,6 +619,15 @@ const FALLBACK_FORMAT: FormatDescription = {
   checksum: 'none',
   hasChecksumField: false,
 };
+
+/** buf.readUInt32LE(at) without the argument checks, which cost more than the read: the hot path reads inside the event only. */
+function u32(buf: Buffer, at: number): number {
+  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16)) + buf[at + 3]! * 0x1000000;
+}
+
+function u16(buf: Buffer, at: number): number {
+  return buf[at]! | (buf[at + 1]! << 8);
+}
 
 function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
