@@ -7,8 +7,8 @@
 //   read         readSync only: the floor of reading from the page cache in Node
 //   stream       fs.createReadStream (1 MiB highWaterMark), for await: the CLI's reader, no parsing
 //   crc32        read + zlib.crc32 over every byte: the cost of checksumming alone
-//   scan         read + BinlogParser.push({ decode: false }): the --summary scan (CRC32 checked)
-//   scanNoCrc    read + BinlogParser.push({ decode: false, verifyChecksums: false })
+//   scan         read + BinlogParser.count({ decode: false }): the --summary scan (CRC32 checked)
+//   scanNoCrc    read + BinlogParser.count({ decode: false, verifyChecksums: false })
 //   decode       read + BinlogParser.push({ decode: true }): what the full listing parses
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -50,10 +50,14 @@ function parseAll(files: string[], decode: boolean, verifyChecksums: boolean): n
   let events = 0;
   for (const f of files) {
     const p = new BinlogParser({ file: path.basename(f), decode, verifyChecksums });
+    // As ha binlog events does: --summary counts (builds no event), the listing decodes.
+    const byType = new Float64Array(256);
     try {
       readChunks(f, (c) => {
-        events += p.push(c).length;
+        if (decode) events += p.push(c).length;
+        else p.count(c, byType);
       });
+      if (!decode) events += byType.reduce((a, b) => a + b, 0);
       p.finish();
     } catch (e) {
       errors.add(e instanceof Error ? e.message : String(e));

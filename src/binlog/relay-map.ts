@@ -928,12 +928,21 @@ class RelayLogSet {
     return new BinlogParser({ file: posix.basename(h.path), verifyChecksums: this.verify, decode: true });
   }
 
-  /** Gives the events of one relay file to `each` until it says stop; true when it did. */
+  /**
+   * Gives the events of one relay file to `each` until it says stop; true when it did. The chunk
+   * it stops in is still parsed (and its checksums checked) to its end, as a batch would be; its
+   * events are handed over one at a time so that no chunk's worth of them is alive at once.
+   */
   private async readFile(h: FileHead, parser: BinlogParser, each: (e: BinlogEvent) => boolean): Promise<boolean> {
     this.stats.filesScanned++;
+    let stopped = false;
+    const visit = (e: BinlogEvent) => {
+      if (!stopped) stopped = each(e);
+    };
     for await (const chunk of this.source.read(h.path, 0)) {
       this.stats.bytesRead += chunk.length;
-      for (const e of parser.push(chunk)) if (each(e)) return true;
+      parser.each(chunk, visit);
+      if (stopped) return true;
     }
     return false;
   }

@@ -5,9 +5,8 @@ import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { sortLogFiles, readFormatDescription } from '../binlog/files.js';
 import { eventTypeName } from '../binlog/event-types.js';
-import type { BinlogEvent, ParseSummary } from '../binlog/parser.js';
-import { BinlogCorruptError } from '../binlog/parser.js';
-import { readEventBatches, reusedBufferSource } from '../binlog/reader.js';
+import { BinlogCorruptError, BinlogParser, type BinlogEvent, type ParseSummary, type ParserOptions } from '../binlog/parser.js';
+import { reusedBufferSource } from '../binlog/reader.js';
 import type { EventInfo } from '../binlog/decode.js';
 import { registerBinlogFind } from './binlog-find.js';
 import { CommandExit } from './common.js';
@@ -102,9 +101,31 @@ function infoText(info: EventInfo | undefined): string {
   }
 }
 
-function oneLine(s: string, max: number): string {
-  const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max)}…` : t;
+/**
+ * s.replace(/\s+/g, ' ').trim(), cut to `max` characters with '…'. A statement is read only as
+ * far as the characters shown: collapsing a whole 4 KiB statement per event was much of a
+ * listing's garbage.
+ */
+export function oneLine(s: string, max: number): string {
+  let shown = 0; // characters of the collapsed, trimmed text up to i
+  let space = false; // whitespace since the last character shown (not at the start)
+  for (let i = 0; i < s.length; i++) {
+    if (isWhitespace(s.charCodeAt(i))) {
+      space = shown > 0;
+      continue;
+    }
+    shown += space ? 2 : 1;
+    space = false;
+    if (shown > max) return `${s.slice(0, i + 1).replace(/\s+/g, ' ').trim().slice(0, max)}…`;
+  }
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** What \s matches (and trim() removes): ECMAScript's WhiteSpace and LineTerminator. */
+function isWhitespace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 function eventJson(file: string, e: BinlogEvent): string {
@@ -131,51 +152,126 @@ function eventJson(file: string, e: BinlogEvent): string {
   return JSON.stringify(o);
 }
 
-function eventLine(e: BinlogEvent): string {
-  const master = e.masterFile !== undefined ? `  [${e.masterFile}:${e.masterEnd}]` : '';
-  return `${String(e.position).padStart(12)}  ${eventTypeName(e.type).padEnd(24)} ${String(e.size).padStart(9)} ${String(e.logPos).padStart(11)} ${String(e.serverId).padStart(10)}  ${infoText(e.info)}${master}\n`;
+/**
+ * The listing's lines, written straight into bytes: one line per event, columns padded as
+ * `${String(position).padStart(12)}  ${type.padEnd(24)} ${String(size).padStart(9)} …`. Built as
+ * strings (a string per column, a template, a join per batch), a line cost ~2 KB of garbage,
+ * and that churn is what grew the heap.
+ */
+export class ListingLines {
+  private buf = Buffer.allocUnsafe(LINES_BUFFER);
+  private len = 0;
+
+  /** Bytes added since the last take. */
+  get length(): number {
+    return this.len;
+  }
+
+  add(e: BinlogEvent): void {
+    this.number(e.position, 12);
+    this.ascii('  ');
+    this.bytes(typeColumn(e.type));
+    this.ascii(' ');
+    this.number(e.size, 9);
+    this.ascii(' ');
+    this.number(e.logPos, 11);
+    this.ascii(' ');
+    this.number(e.serverId, 10);
+    this.ascii('  ');
+    this.text(infoText(e.info));
+    if (e.masterFile !== undefined) {
+      this.ascii('  [');
+      this.text(e.masterFile);
+      this.ascii(':');
+      if (typeof e.masterEnd === 'number') this.number(e.masterEnd, 0);
+      else this.text(`${e.masterEnd}`);
+      this.ascii(']');
+    }
+    this.ascii('\n');
+  }
+
+  /** The lines added since the last take. The next lines overwrite them unless keptBy() says the stream still holds them. */
+  take(): Buffer {
+    const lines = this.buf.subarray(0, this.len);
+    this.len = 0;
+    return lines;
+  }
+
+  /**
+   * After writing what take() gave to `out`: the bytes may be reused once the stream holds none
+   * (written through, as to a file or a pipe on Linux); otherwise the next lines go to a new
+   * buffer. Reusing one buffer keeps a listing from leaving a dead buffer per batch to the GC.
+   */
+  keptBy(out: NodeJS.WritableStream): void {
+    if ((out as { writableLength?: number }).writableLength !== 0) this.buf = Buffer.allocUnsafe(this.buf.length);
+  }
+
+  /** String(n).padStart(width). */
+  private number(n: number, width: number): void {
+    if (!Number.isSafeInteger(n) || n < 0) return this.text(String(n).padStart(width));
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    this.room(Math.max(width, digits));
+    for (let i = digits; i < width; i++) this.buf[this.len++] = 0x20;
+    let at = this.len + digits;
+    this.len = at;
+    let x = n;
+    do {
+      this.buf[--at] = 0x30 + (x % 10);
+      x = Math.floor(x / 10);
+    } while (x > 0);
+  }
+
+  private ascii(s: string): void {
+    this.room(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+  }
+
+  private bytes(b: Buffer): void {
+    this.room(b.length);
+    this.len += b.copy(this.buf, this.len);
+  }
+
+  private text(s: string): void {
+    this.room(3 * s.length); // UTF-8: at most 3 bytes per UTF-16 unit
+    this.len += this.buf.write(s, this.len, 'utf8');
+  }
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.len + n));
+    this.buf.copy(bigger, 0, 0, this.len);
+    this.buf = bigger;
+  }
 }
+
+const LINES_BUFFER = 64 * 1024;
+const TYPE_COLUMNS: (Buffer | undefined)[] = [];
+
+/** eventTypeName(type).padEnd(24), as bytes. */
+function typeColumn(type: number): Buffer {
+  return (TYPE_COLUMNS[type] ??= Buffer.from(eventTypeName(type).padEnd(24), 'utf8'));
+}
+
+const COLUMNS = `${'position'.padStart(12)}  ${'type'.padEnd(24)} ${'size'.padStart(9)} ${'end_log_pos'.padStart(11)} ${'server_id'.padStart(10)}  info\n`;
+/**
+ * Bytes read at a time. The summary builds nothing per event: large reads, few of them. A full
+ * listing builds a line per event, and a batch's events and lines are what survives the young
+ * generation's collections: small batches keep that, and so the heap, small.
+ */
+const SUMMARY_CHUNK = 1024 * 1024;
+const LISTING_CHUNK = 256 * 1024;
 
 export async function runBinlogEvents(opts: BinlogEventsOptions, out: NodeJS.WritableStream): Promise<number> {
   const files = sortLogFiles(opts.files);
   let exit: number = ExitCode.OK;
   for (const [i, file] of files.entries()) {
     const start = i === 0 ? opts.startPosition : undefined;
-    if (!opts.json && opts.summary) out.write(`# ${file}\n`);
-    if (!opts.json && !opts.summary) {
-      out.write(`# ${file}\n${'position'.padStart(12)}  ${'type'.padEnd(24)} ${'size'.padStart(9)} ${'end_log_pos'.padStart(11)} ${'server_id'.padStart(10)}  info\n`);
-    }
-    let summary: ParseSummary | undefined;
-    const counts = new Map<number, number>();
+    if (!opts.json) out.write(opts.summary ? `# ${file}\n` : `# ${file}\n${COLUMNS}`);
+    let read: { summary: ParseSummary; byType?: Float64Array };
     try {
-      let source;
-      let parserOpts;
-      // A full listing builds a line per event: smaller chunks keep each batch's strings small.
-      const chunk = opts.summary ? 256 * 1024 : 64 * 1024;
-      if (start !== undefined && start > 4) {
-        const fde = await readFormatDescription(file);
-        if (start < fde.end) throw new Error(`--start-position ${start} is inside the Format_description event (it ends at ${fde.end})`);
-        source = reusedBufferSource(file, start, undefined, chunk);
-        parserOpts = { file: basename(file), startPosition: start, format: fde.format, verifyChecksums: opts.verifyChecksum, decode: !opts.summary };
-      } else {
-        source = reusedBufferSource(file, 0, undefined, chunk);
-        parserOpts = { file: basename(file), verifyChecksums: opts.verifyChecksum, decode: !opts.summary };
-      }
-      const it = readEventBatches(source, parserOpts);
-      for (;;) {
-        const r = await it.next();
-        if (r.done) {
-          summary = r.value;
-          break;
-        }
-        if (opts.summary) {
-          for (const e of r.value) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
-          continue;
-        }
-        // One write per batch: per-event writes would dominate the run time.
-        const text = opts.json ? r.value.map((e) => eventJson(basename(file), e)).join('\n') + '\n' : r.value.map(eventLine).join('');
-        if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
-      }
+      const { source, parserOpts } = await openLog(file, start, opts);
+      read = opts.summary ? await countEvents(source, parserOpts) : { summary: await listEvents(source, parserOpts, opts.json ? basename(file) : undefined, out) };
     } catch (err) {
       const message = err instanceof BinlogCorruptError ? err.message : `${file}: ${(err as Error).message}`;
       if (opts.json) out.write(`${JSON.stringify({ file: basename(file), error: message, offset: err instanceof BinlogCorruptError ? err.position : undefined })}\n`);
@@ -184,19 +280,68 @@ export async function runBinlogEvents(opts: BinlogEventsOptions, out: NodeJS.Wri
       exit = ExitCode.FAILED;
       continue;
     }
-    const byType = Object.fromEntries([...counts].sort((a, b) => a[0] - b[0]).map(([t, n]) => [eventTypeName(t), n]));
-    if (opts.json) {
-      out.write(`${JSON.stringify({ file: basename(file), summary: { ...(opts.summary ? { byType } : {}), events: summary.events, endPosition: summary.endPosition, safeEnd: summary.safeEnd, truncated: summary.truncated ?? null, openTransactionStart: summary.openTransactionStart ?? null, relayLog: summary.isRelayLog } })}\n`);
-    } else {
-      out.write(`# ${summary.events} events, read to offset ${summary.endPosition}${summary.isRelayLog ? ', relay log' : ''}\n`);
-      if (opts.summary) out.write(`# ${Object.entries(byType).map(([t, n]) => `${t}=${n}`).join(' ')}\n`);
-      if (summary.truncated) {
-        out.write(`# TRUNCATED: the last event at offset ${summary.truncated.position} has ${summary.truncated.have} of its ${summary.truncated.need} bytes; the last complete transaction ends at ${summary.safeEnd}\n`);
-      } else if (summary.openTransactionStart !== undefined) {
-        out.write(`# the file ends inside a transaction that starts at ${summary.openTransactionStart}; the last complete transaction ends at ${summary.safeEnd}\n`);
-      }
-    }
-    if (summary.truncated) exit = ExitCode.FAILED;
+    writeSummary(out, file, read.summary, read.byType, opts.json);
+    if (read.summary.truncated) exit = ExitCode.FAILED;
   }
   return exit;
+}
+
+/** The file's bytes from `start` (after reading its Format_description), and how to parse them. */
+async function openLog(file: string, start: number | undefined, opts: BinlogEventsOptions): Promise<{ source: AsyncIterable<Buffer>; parserOpts: ParserOptions }> {
+  const chunk = opts.summary ? SUMMARY_CHUNK : LISTING_CHUNK;
+  const parserOpts: ParserOptions = { file: basename(file), verifyChecksums: opts.verifyChecksum, decode: !opts.summary };
+  if (start !== undefined && start > 4) {
+    const fde = await readFormatDescription(file);
+    if (start < fde.end) throw new Error(`--start-position ${start} is inside the Format_description event (it ends at ${fde.end})`);
+    return { source: reusedBufferSource(file, start, undefined, chunk), parserOpts: { ...parserOpts, startPosition: start, format: fde.format } };
+  }
+  return { source: reusedBufferSource(file, 0, undefined, chunk), parserOpts };
+}
+
+/** --summary: the events counted by type code, none built. */
+async function countEvents(source: AsyncIterable<Buffer>, parserOpts: ParserOptions): Promise<{ summary: ParseSummary; byType: Float64Array }> {
+  const parser = new BinlogParser(parserOpts);
+  const byType = new Float64Array(256);
+  for await (const chunk of source) parser.count(chunk, byType);
+  return { summary: parser.finish(), byType };
+}
+
+/** One line per event (with `jsonFile`, one JSON object naming that file), written as the output drains. */
+async function listEvents(source: AsyncIterable<Buffer>, parserOpts: ParserOptions, jsonFile: string | undefined, out: NodeJS.WritableStream): Promise<ParseSummary> {
+  const parser = new BinlogParser(parserOpts);
+  // Each event goes into the output as soon as it is parsed, so that no chunk's worth of events
+  // is alive at once: what survives the young generation's collections stays small.
+  const lines = new ListingLines();
+  const json: string[] = [];
+  const add = jsonFile !== undefined ? (e: BinlogEvent) => void json.push(eventJson(jsonFile, e)) : (e: BinlogEvent) => lines.add(e);
+  for await (const chunk of source) {
+    parser.each(chunk, add);
+    // One write per chunk: per-event writes would dominate the run time.
+    let flushed = true;
+    if (json.length) {
+      flushed = out.write(json.join('\n') + '\n');
+      json.length = 0;
+    } else if (lines.length) {
+      flushed = out.write(lines.take());
+      lines.keptBy(out);
+    }
+    if (!flushed) await new Promise((resolve) => out.once('drain', resolve));
+  }
+  return parser.finish();
+}
+
+function writeSummary(out: NodeJS.WritableStream, file: string, summary: ParseSummary, counts: Float64Array | undefined, json: boolean): void {
+  const byType: Record<string, number> = {};
+  if (counts) for (const [type, n] of counts.entries()) if (n > 0) byType[eventTypeName(type)] = n;
+  if (json) {
+    out.write(`${JSON.stringify({ file: basename(file), summary: { ...(counts ? { byType } : {}), events: summary.events, endPosition: summary.endPosition, safeEnd: summary.safeEnd, truncated: summary.truncated ?? null, openTransactionStart: summary.openTransactionStart ?? null, relayLog: summary.isRelayLog } })}\n`);
+    return;
+  }
+  out.write(`# ${summary.events} events, read to offset ${summary.endPosition}${summary.isRelayLog ? ', relay log' : ''}\n`);
+  if (counts) out.write(`# ${Object.entries(byType).map(([t, n]) => `${t}=${n}`).join(' ')}\n`);
+  if (summary.truncated) {
+    out.write(`# TRUNCATED: the last event at offset ${summary.truncated.position} has ${summary.truncated.have} of its ${summary.truncated.need} bytes; the last complete transaction ends at ${summary.safeEnd}\n`);
+  } else if (summary.openTransactionStart !== undefined) {
+    out.write(`# the file ends inside a transaction that starts at ${summary.openTransactionStart}; the last complete transaction ends at ${summary.safeEnd}\n`);
+  }
 }
