@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { SshConnection } from '../ssh/client.js';
+import type { SshHost } from '../ssh/client.js';
 import { crc32Range } from './crc32.js';
 import type { EventInfo, FormatDescription } from './decode.js';
 import {
@@ -201,7 +201,7 @@ export function localDiffSource(path: string, label = path): DiffSource {
 }
 
 /** A remote file read over SSH with `tail -c +N | head -c L` (SshConnection.readRange). */
-export function sshRangeSource(conn: SshConnection, path: string, opts: { label?: string; timeoutMs?: number } = {}): DiffSource {
+export function sshRangeSource(conn: SshHost, path: string, opts: { label?: string; timeoutMs?: number } = {}): DiffSource {
   return {
     label: opts.label ?? `${conn.label}:${path}`,
     name: basename(path),

@@ -49,7 +49,7 @@
 // middle of a transaction.
 import { open, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { SshConnection } from '../ssh/client.js';
+import type { SshHost } from '../ssh/client.js';
 import { shellQuote } from '../ssh/quote.js';
 import { compareBinlogFiles, parseBinlogName } from './coordinates.js';
 import type { FormatDescription } from './decode.js';
@@ -123,7 +123,7 @@ export interface SshRelaySourceOptions {
  * command, file bodies as byte ranges (tail/head) of growing size, so that stopping at the event
  * found never costs more than one chunk.
  */
-export function sshRelaySource(conn: SshConnection, opts: SshRelaySourceOptions = {}): RelayLogSource {
+export function sshRelaySource(conn: SshHost, opts: SshRelaySourceOptions = {}): RelayLogSource {
   const timeoutMs = opts.timeoutMs ?? 600_000;
   const maxChunk = opts.maxChunkBytes ?? 16 * 1024 * 1024;
   const label = `${conn.settings.user}@${conn.settings.host}`;

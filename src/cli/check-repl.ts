@@ -7,17 +7,18 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ServerConfig } from '../config/types.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
-import { Code } from '../report/codes.js';
-import { Reporter } from '../report/reporter.js';
+import { Code } from '../core/codes.js';
+import { Reporter } from '../core/reporter.js';
 import type { SshPool } from '../ssh/client.js';
 import { probeHost } from '../ssh/probe.js';
-import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation, type Topology } from '../topology/analyze.js';
-import { checkHooks } from '../topology/hooks.js';
-import { masterIpFailoverStatusArgs } from '../hooks/mha-args.js';
-import { runHook } from '../hooks/run.js';
-import { renderTree } from '../topology/tree.js';
+import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation, type Topology } from '../core/topology.js';
+import { checkHooks } from '../core/hook-checks.js';
+import { masterIpFailoverStatusArgs } from '../core/hook-args.js';
+import { runHook } from '../core/hook-run.js';
+import { renderTree } from '../core/tree.js';
 import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
-import { openServer, type ServerSession } from './deps.js';
+import { openServer } from './deps.js';
+import type { ServerSession } from '../core/clients.js';
 import { ExitCode } from './exit-codes.js';
 
 export interface CheckReplOptions extends CommonOptions {

@@ -3,13 +3,14 @@
 // SSH trust between database hosts: the manager itself carries every file a failover moves.
 import type { Command } from 'commander';
 import type { ServerConfig } from '../config/types.js';
-import { Code } from '../report/codes.js';
-import { Reporter, formatDuration, type Finding } from '../report/reporter.js';
+import { Code } from '../core/codes.js';
+import { Reporter, formatDuration, type Finding } from '../core/reporter.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { SshPool } from '../ssh/client.js';
 import { SshError } from '../ssh/errors.js';
 import { probeHost, type HostProbe } from '../ssh/probe.js';
-import { openServer, type ServerSession } from './deps.js';
+import { openServer } from './deps.js';
+import type { ServerSession } from '../core/clients.js';
 import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
 import { ExitCode } from './exit-codes.js';
 

@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { ConfigError, type AppConfig, type LoadedConfig } from '../config/types.js';
-import { Code } from '../report/codes.js';
-import { Reporter } from '../report/reporter.js';
+import { Code } from '../core/codes.js';
+import { Reporter } from '../core/reporter.js';
 import type { SshPool } from '../ssh/client.js';
 import { ExitCode } from './exit-codes.js';
 

@@ -3,19 +3,20 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import { ManagerLog } from '../manager/log.js';
-import { watchMaster, type MonitorDeps } from '../manager/monitor.js';
+import { ManagerLog } from '../core/log.js';
+import { watchMaster } from '../manager/monitor.js';
 import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, removeStatus, Status, writeFailoverReport, writeFileAtomic, writeStatus, type StatusName, type StatusRecord } from '../manager/state.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { ServerState } from '../mysql/types.js';
-import { DEFAULT_TIMEOUTS, type FailoverClients, type FailoverContext } from '../phases/context.js';
+import { DEFAULT_TIMEOUTS, type FailoverContext } from '../phases/context.js';
+import { type Clients } from '../core/clients.js';
 import { runFailover } from '../phases/run.js';
 import { reportText, type FailoverReport } from '../phases/6-report.js';
-import { Code } from '../report/codes.js';
-import { Reporter } from '../report/reporter.js';
+import { Code } from '../core/codes.js';
+import { Reporter } from '../core/reporter.js';
 import { probeHost } from '../ssh/probe.js';
 import type { SshPool } from '../ssh/client.js';
-import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation } from '../topology/analyze.js';
+import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation } from '../core/topology.js';
 import { CommandExit, DEFAULT_GLOBAL_CONF, loadConfigForCommand } from './common.js';
 import { openServer, productionClients } from './deps.js';
 import { ExitCode } from './exit-codes.js';
@@ -273,7 +274,7 @@ async function manage(opts: ManagerOptions, config: AppConfig, log: ManagerLog):
 
   const { SshPool } = await import('../ssh/client.js');
   const ssh: SshPool = new SshPool();
-  const clients: FailoverClients & MonitorDeps = productionClients(ssh);
+  const clients: Clients = productionClients(ssh);
 
   try {
     setStatus('INITIALIZING_MONITOR');

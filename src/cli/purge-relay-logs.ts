@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import { isAlive, managerFiles, readStatus } from '../manager/state.js';
-import { formatDuration, type Reporter } from '../report/reporter.js';
+import { formatDuration, type Reporter } from '../core/reporter.js';
 import { PurgeCode } from '../purge/codes.js';
 import { Observer, formatBytes, purgeHost, type HostResult, type PurgeDeps } from '../purge/purge.js';
 import { selectServers } from '../purge/rules.js';

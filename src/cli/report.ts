@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { managerFiles, readFailoverReport } from '../manager/state.js';
 import { reportText } from '../phases/6-report.js';
-import { Reporter } from '../report/reporter.js';
+import { Reporter } from '../core/reporter.js';
 import { CommandExit, addConfigOptions, colorChoice, loadConfigForCommand, type CommonOptions } from './common.js';
 import { ExitCode } from './exit-codes.js';
 

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { checkStatus, isAlive, managerFiles, readFailoverReport, readStatus } from '../manager/state.js';
-import { Reporter } from '../report/reporter.js';
+import { Reporter } from '../core/reporter.js';
 import { CommandExit, addConfigOptions, colorChoice, loadConfigForCommand, type CommonOptions } from './common.js';
 import { ExitCode } from './exit-codes.js';
 

@@ -4,13 +4,14 @@
 import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import { ManagerLog } from '../manager/log.js';
+import { ManagerLog } from '../core/log.js';
 import { managerFiles, markFailover, refuseRepeatedFailover, writeFailoverReport } from '../manager/state.js';
 import { readServerState } from '../mysql/inspect.js';
-import { DEFAULT_TIMEOUTS, type FailoverClients, type FailoverContext } from '../phases/context.js';
+import { DEFAULT_TIMEOUTS, type FailoverContext } from '../phases/context.js';
+import { type Clients } from '../core/clients.js';
 import { reportText } from '../phases/6-report.js';
 import { runFailover } from '../phases/run.js';
-import { Reporter } from '../report/reporter.js';
+import { Reporter } from '../core/reporter.js';
 import { CommandExit, DEFAULT_GLOBAL_CONF, loadConfigForCommand } from './common.js';
 import { openServer, productionClients } from './deps.js';
 import { ExitCode } from './exit-codes.js';
@@ -191,7 +192,7 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
 
   const { SshPool } = await import('../ssh/client.js');
   const ssh = new SshPool();
-  const clients: FailoverClients = productionClients(ssh);
+  const clients: Clients = productionClients(ssh);
   const abort: FailoverContext['abort'] = { requested: false };
   process.on('SIGTERM', () => Object.assign(abort, { requested: true, reason: 'SIGTERM' }));
   process.on('SIGINT', () => Object.assign(abort, { requested: true, reason: 'SIGINT' }));
@@ -242,7 +243,7 @@ async function runOnline(opts: SwitchOptions): Promise<number> {
   }
   const { SshPool } = await import('../ssh/client.js');
   const ssh = new SshPool();
-  const clients: FailoverClients = productionClients(ssh);
+  const clients: Clients = productionClients(ssh);
   const sw = {
     newMasterId: next.id,
     origMasterIsNewSlave: opts.origMasterIsNewSlave,

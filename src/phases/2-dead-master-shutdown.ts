@@ -3,8 +3,8 @@
 // shutdown_script powers the host off. Arguments and exit-code rules are MHA 0.58's: exit 0 is
 // success, exit 10 means "go on anyway" (for shutdown_script: the host is reachable, mysqld was
 // stopped over SSH), any other exit aborts the failover.
-import { masterIpFailoverStopArgs, shutdownArgs } from '../hooks/mha-args.js';
-import type { HookResult } from '../hooks/run.js';
+import { masterIpFailoverStopArgs, shutdownArgs } from '../core/hook-args.js';
+import type { HookResult } from '../core/hook-run.js';
 import { FailoverError, recordChange, type FailoverContext } from './context.js';
 import type { ConfigurationCheckResult } from './1-configuration-check.js';
 

@@ -6,10 +6,10 @@
 //       binlog), record its binlog coordinates, run master_ip_failover_script start, make it writable
 import { dirname, join } from 'node:path';
 import { compareCoordinates, formatCoordinate } from '../binlog/coordinates.js';
-import { masterIpFailoverStartArgs } from '../hooks/mha-args.js';
+import { masterIpFailoverStartArgs } from '../core/hook-args.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { BinlogCoordinate } from '../mysql/types.js';
-import { chooseCandidate, DEFAULT_ANALYZE_OPTIONS } from '../topology/analyze.js';
+import { chooseCandidate, DEFAULT_ANALYZE_OPTIONS } from '../core/topology.js';
 import type { ConfigurationCheckResult } from './1-configuration-check.js';
 import type { DeadMasterShutdownResult } from './2-dead-master-shutdown.js';
 import { checkAbort, FailoverError, recordChange, type FailoverContext, type ServerView } from './context.js';

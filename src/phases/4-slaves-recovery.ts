@@ -6,10 +6,11 @@ import { formatCoordinate } from '../binlog/coordinates.js';
 import { runChangeMaster } from '../mysql/commands.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
-import { formatMariadbGtid, parseMariadbGtidList } from '../topology/gtid.js';
+import { formatMariadbGtid, parseMariadbGtidList } from '../core/gtid.js';
 import type { ConfigurationCheckResult } from './1-configuration-check.js';
 import type { MasterRecoveryResult } from './3-master-recovery.js';
-import { recordChange, withDeadline, type FailoverContext, type ServerView } from './context.js';
+import { recordChange, type FailoverContext, type ServerView } from './context.js';
+import { withDeadline } from '../core/clients.js';
 import { recoverServer, type RecoveryResult } from './recover-server.js';
 
 export const PHASE_4 = '4 Slaves recovery';

@@ -1,7 +1,7 @@
 // Phase 6: Report. What happened, in a form a DBA reads in one minute (MHA's "Failover Report")
 // and a script reads as JSON; then report_script with MHA's arguments.
-import { reportArgs } from '../hooks/mha-args.js';
-import { formatDuration } from '../report/reporter.js';
+import { reportArgs } from '../core/hook-args.js';
+import { formatDuration } from '../core/reporter.js';
 import type { FailoverContext } from './context.js';
 import type { ConfigurationCheckResult } from './1-configuration-check.js';
 import type { MasterRecoveryResult } from './3-master-recovery.js';

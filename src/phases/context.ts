@@ -3,25 +3,10 @@
 // functions of this context and of the previous phases' typed results (the Vitess
 // emergency-reparenter model); nothing is kept in globals.
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import type { HookResult } from '../hooks/run.js';
-import type { ManagerLog } from '../manager/log.js';
-import type { ServerState, SqlRunner } from '../mysql/types.js';
-import type { SshConnection } from '../ssh/client.js';
+import type { ManagerLog } from '../core/log.js';
+import type { ServerState } from '../mysql/types.js';
+import type { Clients } from '../core/clients.js';
 
-export interface ServerSession extends SqlRunner {
-  close(): Promise<void>;
-  /** Called once if the server or the network closes the session (not after close()). */
-  onLost?(listener: (reason: string) => void): void;
-}
-
-export interface FailoverClients {
-  /** A MySQL session to a server as the admin user; rejects when it cannot connect. */
-  mysql(server: ServerConfig, opts?: { connectTimeoutMs?: number }): Promise<ServerSession>;
-  /** The run's SSH connection to a host (one per host, reused). */
-  ssh(server: ServerConfig): Promise<SshConnection>;
-  /** Runs a hook script with MHA's arguments; passwords in env. */
-  hook(parameter: string, value: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<HookResult>;
-}
 
 export interface FailoverTimeouts {
   /** A remote command (reading an index, applying a diff, …). */
@@ -63,7 +48,7 @@ export interface FailoverOptions {
 
 export interface FailoverContext {
   config: AppConfig;
-  clients: FailoverClients;
+  clients: Clients;
   log: ManagerLog;
   timeouts: FailoverTimeouts;
   options: FailoverOptions;
@@ -113,15 +98,3 @@ export function checkAbort(ctx: FailoverContext, phase: string): void {
   }
 }
 
-/** Run with a deadline that says what it waited for when it expires. */
-export async function withDeadline<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -15,9 +15,10 @@ import { mapRelayPosition, readRelayLogIndex, sshRelaySource, type RelayMapResul
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { BinlogCoordinate, ServerState } from '../mysql/types.js';
-import type { SshConnection } from '../ssh/client.js';
+import type { SshHost } from '../core/clients.js';
 import { shellQuote } from '../ssh/quote.js';
-import { FailoverError, withDeadline, type FailoverContext, type ServerSession, type ServerView } from './context.js';
+import { FailoverError, type FailoverContext, type ServerView } from './context.js';
+import { withDeadline, type ServerSession } from '../core/clients.js';
 import { applyDiffOnHost, findClientTools, savedBinlogSource, uploadDiff, type SavedBinlogFile } from './remote.js';
 
 /** The slave with the most events received from the dead master: the source of others' diffs. */
@@ -43,7 +44,7 @@ export interface RecoveryResult {
 }
 
 /** The relay-log files of a server, from its index over SSH. */
-export async function relayFilesOf(conn: SshConnection, view: ServerView): Promise<string[]> {
+export async function relayFilesOf(conn: SshHost, view: ServerView): Promise<string[]> {
   const index = view.state.relayLogIndex;
   if (!index) throw new Error(`${view.server.id} reports no relay_log_index`);
   return readRelayLogIndex(sshRelaySource(conn), index, { datadir: view.state.datadir });
@@ -71,7 +72,7 @@ export async function waitForSqlThread(session: ServerSession, timeoutMs: number
   }
 }
 
-function relaySources(conn: SshConnection, serverId: string, files: string[], fromIndex: number) {
+function relaySources(conn: SshHost, serverId: string, files: string[], fromIndex: number) {
   return files.slice(fromIndex).map((path) => sshRangeSource(conn, path, { label: `${serverId}:${path}` }));
 }
 
@@ -81,7 +82,7 @@ function indexOfRelay(files: string[], relayFile: string, serverId: string): num
   return i;
 }
 
-function rangesFromMapping(conn: SshConnection, serverId: string, files: string[], m: RelayMapResult, what: string): DiffRange[] {
+function rangesFromMapping(conn: SshHost, serverId: string, files: string[], m: RelayMapResult, what: string): DiffRange[] {
   switch (m.kind) {
     case 'found':
       return rangesAcross(relaySources(conn, serverId, files, indexOfRelay(files, m.relayFile, serverId)), m.offset, {

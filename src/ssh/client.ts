@@ -356,6 +356,12 @@ function hostKeyError(settings: SshSettings, verdict: HostKeyVerdict, offered: B
 }
 
 /** One connection per server for the whole run; reconnects once a connection has dropped. */
+/**
+ * What operations use of an SSH connection to a database host: commands, byte ranges of files,
+ * uploads. SshConnection implements it; a fake host in the unit tests serves files from memory.
+ */
+export type SshHost = Pick<SshConnection, 'label' | 'settings' | 'exec' | 'run' | 'readRange' | 'upload'>;
+
 export class SshPool {
   private readonly conns = new Map<string, Promise<SshConnection>>();
 

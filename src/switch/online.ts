@@ -10,13 +10,13 @@
 // replication is as before.
 import { formatCoordinate } from '../binlog/coordinates.js';
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import { onlineChangeArgs } from '../hooks/mha-args.js';
-import type { ManagerLog } from '../manager/log.js';
+import { onlineChangeArgs } from '../core/hook-args.js';
+import type { ManagerLog } from '../core/log.js';
 import { runChangeMaster, waitForMasterPos } from '../mysql/commands.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { BinlogCoordinate, ServerState } from '../mysql/types.js';
-import type { FailoverClients, ServerSession } from '../phases/context.js';
+import { type Clients, type ServerSession } from '../core/clients.js';
 
 export interface OnlineSwitchOptions {
   newMasterId: string;
@@ -68,7 +68,7 @@ function sameHost(ss: { masterHost: string; masterPort: number }, s: ServerConfi
 }
 
 /** Everything that must hold before anything is changed. */
-export async function planSwitch(config: AppConfig, clients: FailoverClients, opts: OnlineSwitchOptions): Promise<SwitchPlan> {
+export async function planSwitch(config: AppConfig, clients: Clients, opts: OnlineSwitchOptions): Promise<SwitchPlan> {
   const states = await Promise.all(
     config.servers.map(async (server) => {
       try {
@@ -128,7 +128,7 @@ export async function planSwitch(config: AppConfig, clients: FailoverClients, op
   return { master: master.server, masterState: master.state!, newMaster: newMaster.server, slaves, problems };
 }
 
-export async function runOnlineSwitch(config: AppConfig, clients: FailoverClients, log: ManagerLog, plan: SwitchPlan, opts: OnlineSwitchOptions): Promise<SwitchResult> {
+export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: ManagerLog, plan: SwitchPlan, opts: OnlineSwitchOptions): Promise<SwitchResult> {
   const t0 = Date.now();
   const steps: SwitchResult['steps'] = [];
   const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {

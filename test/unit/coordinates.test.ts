@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesBetween, compareBinlogFiles, compareCoordinates, parseBinlogName } from '../../src/binlog/coordinates.js';
-import { MysqlGtidSet, parseMariadbGtidList } from '../../src/topology/gtid.js';
+import { MysqlGtidSet, parseMariadbGtidList } from '../../src/core/gtid.js';
 
 describe('binlog coordinates', () => {
   it('orders files by numeric suffix (mysql-bin.999999 before mysql-bin.1000000)', () => {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { masterIpFailoverStartArgs, masterIpFailoverStopArgs, onlineChangeArgs } from '../../src/hooks/mha-args.js';
-import { runHook } from '../../src/hooks/run.js';
+import { masterIpFailoverStartArgs, masterIpFailoverStopArgs, onlineChangeArgs } from '../../src/core/hook-args.js';
+import { runHook } from '../../src/core/hook-run.js';
 import { fakeServer } from './fakes.js';
 
 const HOOKS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'conf', 'hooks');

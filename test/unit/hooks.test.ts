@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { masterIpFailoverStartArgs, masterIpFailoverStopArgs, onlineChangeArgs, reportArgs, shutdownArgs } from '../../src/hooks/mha-args.js';
-import { runHook } from '../../src/hooks/run.js';
+import { masterIpFailoverStartArgs, masterIpFailoverStopArgs, onlineChangeArgs, reportArgs, shutdownArgs } from '../../src/core/hook-args.js';
+import { runHook } from '../../src/core/hook-run.js';
 import { fakeServer } from './fakes.js';
 
 describe("hook arguments (MHA 0.58's, word for word)", () => {

@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openManagerLog } from '../../src/cli/manager.js';
-import { levelPasses, ManagerLog } from '../../src/manager/log.js';
+import { levelPasses, ManagerLog } from '../../src/core/log.js';
 import { fakeConfig, fakeServer } from './fakes.js';
-import { CLEAR_LINE } from '../../src/report/live-line.js';
+import { CLEAR_LINE } from '../../src/core/live-line.js';
 import { declaredDeadAt, phaseTimes, reportOf } from '../e2e/manager-harness.js';
 
 /** Collects what is written; with tty, it claims to be an 80-column terminal. */

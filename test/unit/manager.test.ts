@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { deadMasterConfDecision, removeServerBlock } from '../../src/cli/manager.js';
-import { confirmDeath, watchMaster, type MonitorDeps } from '../../src/manager/monitor.js';
-import { ManagerLog } from '../../src/manager/log.js';
+import { confirmDeath, watchMaster } from '../../src/manager/monitor.js';
+import { ManagerLog } from '../../src/core/log.js';
 import { Writable } from 'node:stream';
 import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, writeStatus } from '../../src/manager/state.js';
 import { unfitAsNewMaster } from '../../src/phases/3-master-recovery.js';
 import { mergedGtidSlavePos } from '../../src/phases/4-slaves-recovery.js';
-import type { ServerSession } from '../../src/phases/context.js';
+import type { Clients, ServerSession } from '../../src/core/clients.js';
 import { fakeConfig, fakeServer, fakeSlaveStatus, fakeState } from './fakes.js';
 
 interface World {
@@ -26,7 +26,7 @@ interface World {
   secondaryExit?: number;
 }
 
-function deps(w: World): MonitorDeps {
+function deps(w: World): Clients {
   const master = fakeServer(1);
   return {
     async mysql(server) {
@@ -118,7 +118,7 @@ describe('watching the master', () => {
           sessions.push({ lose: (r) => listener?.(r), watched: () => listener !== undefined });
           return { query: async () => [], close: async () => undefined, onLost: (l: (r: string) => void) => (listener = l) } as ServerSession;
         },
-      } satisfies MonitorDeps,
+      } satisfies Clients,
     };
   }
   const quietLog = () => new ManagerLog({ format: 'json', out: new Writable({ write: (_c, _e, cb) => cb() }) });

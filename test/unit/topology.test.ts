@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Code } from '../../src/report/codes.js';
-import { analyzeTopology, type ServerObservation } from '../../src/topology/analyze.js';
+import { Code } from '../../src/core/codes.js';
+import { analyzeTopology, type ServerObservation } from '../../src/core/topology.js';
 import { fakeConfig, fakeServer, fakeSlaveStatus, fakeState } from './fakes.js';
 
 function healthy(): ServerObservation[] {

@@ -9,8 +9,8 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { LogLevel as ConfigLogLevel } from '../config/types.js';
-import { isLiveTerminal, LiveLine } from '../report/live-line.js';
-import { formatDuration } from '../report/reporter.js';
+import { isLiveTerminal, LiveLine } from './live-line.js';
+import { formatDuration } from './reporter.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 

@@ -4,8 +4,8 @@
 import { bytesBetween, compareCoordinates, formatCoordinate } from '../binlog/coordinates.js';
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import type { ReplicationFilters, ServerState } from '../mysql/types.js';
-import type { Finding } from '../report/reporter.js';
-import { Code } from '../report/codes.js';
+import type { Finding } from './reporter.js';
+import { Code } from './codes.js';
 import { MysqlGtidSet, formatMariadbGtid, parseMariadbGtidList } from './gtid.js';
 
 export interface ServerObservation {
