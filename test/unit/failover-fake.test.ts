@@ -243,6 +243,24 @@ describe('failover on the fake cluster: choosing the new master', () => {
   });
 });
 
+describe('failover on the fake cluster: the latest slave is not the new master', () => {
+  for (const gtid of [false, true]) {
+    it(`${gtid ? 'GTID' : 'file/position'}: a lagging slave's diff is read from the latest slave's relay logs before CHANGE MASTER deletes them`, async () => {
+      // server2 has everything, server3 (candidate_master) is promoted, server4 lags behind both.
+      // In phase 4 server2 is repointed (CHANGE MASTER deletes its relay logs, as real servers do)
+      // while server4 needs those relay logs for its own diff.
+      const c = cluster({ slaves: [{}, { received: 4, config: { candidateMaster: true } }, { received: 2 }], gtid, transactions: 6 });
+      c.kill('server1', { host: false });
+      const { report } = await failover(c);
+      assertPromoted(c, report, 'server3', 6, ['server2', 'server4']);
+      assert.deepEqual(applied(c, 'server3'), ['5,6']);
+      assert.deepEqual(applied(c, 'server4'), ['3,4,5,6']);
+      const lastRead = Math.max(...c.events.filter((e) => e.kind === 'ssh' && e.target === 'server2' && /relay-bin\.\d+/.test(e.text)).map((e) => e.seq));
+      assert.ok(lastRead < c.indexOf('sql', 'server2', /^CHANGE MASTER/), "server2's relay logs are read before it is repointed");
+    });
+  }
+});
+
 describe("failover on the fake cluster: the dead master's binlog", () => {
   it('events only the dead master had are saved over SSH and reach the new master and every slave, once', async () => {
     const c = cluster({ slaves: [{ received: 4 }, { received: 3 }], gtid: false, transactions: 6 });
