@@ -167,6 +167,9 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
     await lock.query('UNLOCK TABLES').catch(() => undefined);
     if (superRo) await masterAdmin.query('SET GLOBAL super_read_only = 0').catch(() => undefined);
     await masterAdmin.query('SET GLOBAL read_only = 0').catch(() => undefined);
+    // The new master is a slave again: read-only for SUPER writers too, its replication restarted
+    // (its settings are kept until it takes writes, so START SLAVE resumes where it stopped).
+    if (plan.slaves.find((s) => s.server.id === newMaster.id)!.state.superReadOnly) await nmSession.query('SET GLOBAL super_read_only = 1').catch(() => undefined);
     await nmSession.query(dialectFor(plan.slaves.find((s) => s.server.id === newMaster.id)!.state.version).startSlave()).catch(() => undefined);
     log.info('SWITCH_ROLLED_BACK', `${master.id} takes writes again; replication as before`);
   };
@@ -213,11 +216,10 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
     }
 
     let nmCoord: BinlogCoordinate;
+    const nmDialect = dialectFor(plan.slaves.find((s) => s.server.id === newMaster.id)!.state.version);
     try {
       nmCoord = await step('promote the new master', async () => {
-        const d = dialectFor(plan.slaves.find((s) => s.server.id === newMaster.id)!.state.version);
-        await nmSession.query(d.stopSlave());
-        await nmSession.query(d.resetSlaveAll());
+        await nmSession.query(nmDialect.stopSlave());
         const st = await readServerState(nmSession);
         if (!st.masterStatus) throw new Error('the new master has no binlog coordinates');
         if (st.superReadOnly) await nmSession.query('SET GLOBAL super_read_only = 0');
@@ -231,6 +233,11 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
     }
     const writeBlockedMs = Date.now() - blockedAt;
     log.info('NEW_MASTER_WRITABLE', `${newMaster.id} takes writes at ${formatCoordinate(nmCoord)}: writes were blocked ${writeBlockedMs} ms`);
+    // RESET SLAVE ALL cannot be undone: run once the new master takes writes, so that a rollback
+    // before can restart its replication. Its failure leaves only stopped, stale settings.
+    await nmSession.query(nmDialect.resetSlaveAll()).catch((err: Error) =>
+      log.error('RESET_SLAVE_FAILED', `${newMaster.id}: ${nmDialect.resetSlaveAll()} failed (${err.message}): it keeps its old, stopped replication settings; run it by hand`),
+    );
 
     // From here the new master is the master: failures are reported, not rolled back.
     const clusterUsesGtid = plan.slaves.length > 0 && plan.slaves.every((x) => x.state.slaveStatus?.usesGtid === true);

@@ -78,14 +78,15 @@ describe('online switch on the fake cluster: success', () => {
     const readOnly = at(c, 'server1', 'SET GLOBAL read_only = 1');
     const ftwrl = at(c, 'server1', 'FLUSH TABLES WITH READ LOCK');
     const waits = ['server2', 'server3', 'server4'].map((s) => at(c, s, /^SELECT MASTER_POS_WAIT\('mysql-bin\.000001', \d+, 10\) AS result$/));
-    const promote = at(c, 'server3', 'RESET REPLICA ALL');
+    const promote = at(c, 'server3', 'STOP REPLICA');
     const writable = at(c, 'server3', 'SET GLOBAL read_only = 0');
+    const reset = at(c, 'server3', 'RESET REPLICA ALL');
     const repoints = ['server2', 'server4'].map((s) => at(c, s, /^CHANGE MASTER TO MASTER_HOST='10\.9\.0\.13'.*MASTER_USE_GTID=slave_pos$/));
     const kill = at(c, 'server1', `KILL CONNECTION ${writer}`);
     const unlock = at(c, 'server1', 'UNLOCK TABLES');
     assert.ok(readOnly < ftwrl, 'read_only=1, then the global read lock');
     for (const w of waits) assert.ok(ftwrl < w && w < promote, 'everyone catches up under the lock, before the promotion');
-    assert.ok(promote < writable);
+    assert.ok(promote < writable && writable < reset, 'the new master forgets its replication settings only once it takes writes');
     for (const r of repoints) assert.ok(writable < r && r < unlock, 'slaves repointed while the old master is still locked');
     assert.ok(kill < unlock, "client connections closed before the lock is released (a blocked write would commit on the old master)");
     assert.ok(!c.log('sql', 'server1').some((l) => /KILL CONNECTION (1002|1003|1004)$/.test(l)), 'Binlog Dump threads are not killed');
@@ -209,6 +210,44 @@ describe('online switch on the fake cluster: failures and rollback', () => {
     assert.deepEqual(c.writable(), ['server1']);
     assert.equal(c.maxWritableAtOnce(), 1);
     assert.deepEqual(changes(c).filter((l) => /server[23]/.test(l)), ['server2: START REPLICA'], 'nothing changed on the slaves (START SLAVE on a running slave is a no-op)');
+  });
+
+  it('the new master fails to become writable: rolled back, and the new master still replicates from the old one (MariaDB)', async () => {
+    const c = cluster({ master: 'mariadb-10.11', slaves: 2, gtid: true });
+    c.fail({ server: 'server2', match: 'SET GLOBAL read_only = 0', action: 'fail', errno: 2013, message: 'Lost connection to MySQL server during query' });
+    const { err } = await switchFails(c, 'server2');
+    assert.deepEqual([err.step, err.rolledBack], ['promote', true]);
+    assert.deepEqual(c.writable(), ['server1']);
+    assert.equal(c.maxWritableAtOnce(), 1);
+    for (const s of ['server2', 'server3']) {
+      const r = c.replicationOf(s);
+      assert.ok(r.running && r.from === 'server1', `"replication as before": ${s} replicates from server1 (${JSON.stringify(r)})`);
+    }
+    assert.equal(c.indexOf('sql', 'server2', /^RESET (SLAVE|REPLICA) ALL$/), -1, 'the new master keeps its replication settings until it takes writes');
+    c.assertClean();
+  });
+
+  it('the new master fails to become writable after super_read_only=0: rolled back to super_read_only=1 and replicating (MySQL 8.0)', async () => {
+    const c = cluster({ master: 'mysql-8.0', slaves: 2, gtid: true });
+    c.fail({ server: 'server2', match: 'SET GLOBAL read_only = 0', action: 'fail', errno: 1290, message: 'fake: read_only cannot change now' });
+    const { err } = await switchFails(c, 'server2');
+    assert.deepEqual([err.step, err.rolledBack], ['promote', true]);
+    assert.deepEqual(c.writable(), ['server1']);
+    assert.ok(c.server('server2').superReadOnly, 'no SUPER writer can write to the new master, which is a slave again');
+    assert.ok(c.replicationOf('server2').running && c.replicationOf('server2').from === 'server1');
+    c.assertClean();
+  });
+
+  it('RESET SLAVE ALL fails once the new master takes writes: the switch stands, the failure is logged', async () => {
+    const c = cluster({ master: 'mariadb-10.11', slaves: 2, gtid: true });
+    c.fail({ server: 'server2', match: 'RESET REPLICA ALL', action: 'fail', errno: 1198, message: 'fake: cannot reset now' });
+    const { log } = await switchTo(c, 'server2');
+    assert.deepEqual(c.writable(), ['server2']);
+    assert.equal(c.maxWritableAtOnce(), 1);
+    assert.ok(c.replicationOf('server3').running && c.replicationOf('server3').from === 'server2');
+    assert.equal(c.replicationOf('server2').running, false, 'the new master keeps stopped settings, nothing runs');
+    assert.ok(log.entries.some((e) => e.code === 'RESET_SLAVE_FAILED'));
+    c.assertClean();
   });
 });
 
