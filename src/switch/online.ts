@@ -162,16 +162,23 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
   const superRo = plan.masterState.superReadOnly !== undefined;
   let blockedAt = 0;
   let writable = false;
-  const rollback = async (why: string) => {
+  /** Undoes the block; true when the old master takes writes again. */
+  const rollback = async (why: string): Promise<boolean> => {
     log.error('SWITCH_ROLLBACK', `rolling back: ${why}`);
     await lock.query('UNLOCK TABLES').catch(() => undefined);
-    if (superRo) await masterAdmin.query('SET GLOBAL super_read_only = 0').catch(() => undefined);
-    await masterAdmin.query('SET GLOBAL read_only = 0').catch(() => undefined);
+    let notWritable: Error | undefined;
+    if (superRo) await masterAdmin.query('SET GLOBAL super_read_only = 0').catch((e: Error) => void (notWritable ??= e));
+    await masterAdmin.query('SET GLOBAL read_only = 0').catch((e: Error) => void (notWritable ??= e));
     // The new master is a slave again: read-only for SUPER writers too, its replication restarted
     // (its settings are kept until it takes writes, so START SLAVE resumes where it stopped).
     if (plan.slaves.find((s) => s.server.id === newMaster.id)!.state.superReadOnly) await nmSession.query('SET GLOBAL super_read_only = 1').catch(() => undefined);
     await nmSession.query(dialectFor(plan.slaves.find((s) => s.server.id === newMaster.id)!.state.version).startSlave()).catch(() => undefined);
+    if (notWritable) {
+      log.error('SWITCH_ROLLBACK_FAILED', `${master.id} could not be made writable again (${notWritable.message}): no server takes writes; if it is dead, fail over (ha switch --master-state dead)`);
+      return false;
+    }
     log.info('SWITCH_ROLLED_BACK', `${master.id} takes writes again; replication as before`);
+    return true;
   };
   if (hook) {
     try {
@@ -211,8 +218,8 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
         );
       });
     } catch (err) {
-      await rollback((err as Error).message);
-      throw new SwitchError('block', (err as Error).message, true);
+      const back = await rollback((err as Error).message);
+      throw new SwitchError('block', (err as Error).message, back);
     }
 
     let nmCoord: BinlogCoordinate;
@@ -228,8 +235,8 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
         return { file: st.masterStatus.file, position: st.masterStatus.position };
       });
     } catch (err) {
-      await rollback((err as Error).message);
-      throw new SwitchError('promote', (err as Error).message, true);
+      const back = await rollback((err as Error).message);
+      throw new SwitchError('promote', (err as Error).message, back);
     }
     const writeBlockedMs = Date.now() - blockedAt;
     log.info('NEW_MASTER_WRITABLE', `${newMaster.id} takes writes at ${formatCoordinate(nmCoord)}: writes were blocked ${writeBlockedMs} ms`);

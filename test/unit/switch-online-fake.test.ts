@@ -238,6 +238,18 @@ describe('online switch on the fake cluster: failures and rollback', () => {
     c.assertClean();
   });
 
+  it('the old master dies under the lock: the switch does not claim it rolled back; nothing takes writes', async () => {
+    const c = cluster({ master: 'mariadb-10.11', slaves: 2 });
+    c.fail({ server: 'server1', match: 'FLUSH TABLES WITH READ LOCK', action: 'die' });
+    const { err, log } = await switchFails(c, 'server2');
+    assert.equal(err.step, 'block');
+    assert.equal(err.rolledBack, false, 'the old master does not take writes again: the switch must not say it does');
+    assert.deepEqual(c.writable(), []);
+    assert.ok(log.entries.some((e) => e.code === 'SWITCH_ROLLBACK_FAILED' && /server1/.test(e.message)));
+    assert.ok(!log.entries.some((e) => e.code === 'SWITCH_ROLLED_BACK'));
+    c.assertClean();
+  });
+
   it('RESET SLAVE ALL fails once the new master takes writes: the switch stands, the failure is logged', async () => {
     const c = cluster({ master: 'mariadb-10.11', slaves: 2, gtid: true });
     c.fail({ server: 'server2', match: 'RESET REPLICA ALL', action: 'fail', errno: 1198, message: 'fake: cannot reset now' });
