@@ -253,6 +253,15 @@ export class FakeCluster implements SqlWorld, HostWorld {
     return id;
   }
 
+  /** The oldest `count` relay logs of a slave were purged (relay_log_purge=1, or by hand). */
+  dropOldRelayLogs(id: string, count: number): void {
+    const s = this.server(id);
+    const host = this.host(id);
+    const lines = (host.files.get(s.relayLogIndex)?.toString() ?? '').split('\n').filter(Boolean);
+    for (const line of lines.slice(0, count)) host.files.delete(`/var/lib/mysql/${line.replace(/^.*\//, '')}`);
+    host.files.set(s.relayLogIndex, Buffer.from(lines.slice(count).map((l) => `${l}\n`).join('')));
+  }
+
   /** A fault on a statement (or on connecting: match 'CONNECT'). */
   fail(spec: FaultSpec): this {
     this.faults.push({ ...spec, seen: 0, fired: 0 });
@@ -338,7 +347,8 @@ export class FakeCluster implements SqlWorld, HostWorld {
         if (f?.action === 'hang') {
           const ms = f.ms ?? options.timeoutMs ?? opts.queryTimeoutMs;
           if (ms === undefined) throw new Error(`fake cluster: a hang on "${text}" without a timeout would never end: give the fault ms`);
-          await new Promise((r) => setTimeout(r, ms));
+          // unref: code that gave up on the statement (a deadline) must not keep the test alive.
+          await new Promise((r) => setTimeout(r, ms).unref());
           throw error('timeout', `Query inactivity timeout after ${ms} ms`, 'PROTOCOL_SEQUENCE_TIMEOUT');
         }
         entry.running = text;

@@ -182,7 +182,8 @@ export class FakeSshHost implements SshHost {
     const f = this.world.sshFault(this.label, command);
     if (!f) return undefined;
     if (f.action === 'hang') {
-      await new Promise((r) => setTimeout(r, timeoutMs));
+      // unref: a command the code abandoned (withDeadline) must not keep the test process alive.
+      await new Promise((r) => setTimeout(r, timeoutMs).unref());
       throw new SshCommandTimeoutError(this.label, what, timeoutMs);
     }
     return fail(f.code ?? 1, f.stderr ?? 'fake cluster: injected failure');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_ANALYZE_OPTIONS } from '../../src/core/topology.js';
 import { runFailover, type FailoverHooks } from '../../src/phases/run.js';
-import { cluster, failoverContext, type FakeCluster } from '../fake/index.js';
+import { cluster, failoverContext, VERSIONS, type FakeCluster, type VersionName } from '../fake/index.js';
 
 type Report = Awaited<ReturnType<typeof runFailover>>;
 
@@ -106,10 +106,7 @@ describe('failover on the fake cluster: GTID mode', () => {
     const nm = c.log('sql', 'server2');
     assert.ok(nm.indexOf('server2: SET GLOBAL super_read_only = 0') < nm.indexOf('server2: SET GLOBAL read_only = 0'));
     assert.ok(nm.includes('server2: SHOW REPLICA STATUS') && nm.includes('server2: SHOW MASTER STATUS') && nm.includes('server2: RESET REPLICA ALL'));
-    assert.ok(
-      c.log('sql', 'server3').includes("server3: CHANGE REPLICATION SOURCE TO SOURCE_HOST='10.9.0.12', SOURCE_PORT=3306, SOURCE_USER='repl', SOURCE_PASSWORD='********', SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1") ||
-        c.log('sql', 'server3').some((l) => /CHANGE REPLICATION SOURCE TO .*SOURCE_AUTO_POSITION=1/.test(l)),
-    );
+    assert.ok(c.log('sql', 'server3').includes("server3: CHANGE REPLICATION SOURCE TO SOURCE_HOST='10.9.0.12', SOURCE_PORT=3306, SOURCE_USER='repl', SOURCE_PASSWORD='********', SOURCE_AUTO_POSITION=1"));
     assert.equal(c.server('server3').gtidExecutedText(), c.server('server2').gtidExecutedText());
   });
 
@@ -163,6 +160,20 @@ describe('failover on the fake cluster: file/position mode', () => {
     assertPromoted(c, report, 'server2', 6, ['server3']);
     assert.deepEqual(applied(c, 'server3'), ['4,5,6']);
     assert.ok(!c.log('ssh', 'server2').some((l) => /relay-bin\.0+\d/.test(l) && !/index/.test(l)), "server2's relay logs were not read");
+  });
+
+  it('a SQL thread too slow for sql_thread timeout: the wait ends, the rest of its own relay logs goes into the diff', async () => {
+    const c = cluster({ master: 'mariadb-10.11', slaves: [{}, { received: 10, executed: 0, applyPerPoll: 1 }], gtid: false, transactions: 10 });
+    c.kill('server1');
+    const { report, ctx } = await failover(c, { timeouts: { sqlThreadMs: 20 } });
+    assertPromoted(c, report, 'server2', 10, ['server3']);
+    assert.ok(ctx.log.entries.some((e) => e.code === 'SQL_THREAD_WAIT' && e.server === 'server3' && /stopped making progress/.test(e.message)));
+    // The slow thread executed a few while it was read and waited for (how many depends on the
+    // polls); the diff holds exactly the rest, from its own relay logs.
+    const [diff] = applied(c, 'server3');
+    const first = Number(diff?.split(',')[0]);
+    assert.ok(first > 1 && first <= 10, diff);
+    assert.equal(diff, upTo(10).slice(first - 1).join(','));
   });
 
   it('a slow but running SQL thread is waited for: nothing of its own relay logs goes into a diff', async () => {
@@ -452,6 +463,136 @@ describe('failover on the fake cluster: partial success and failures', () => {
     assert.equal(report.masterMoved, false);
     assert.equal(report.error?.phase, '3 Master recovery');
     assert.deepEqual(c.writable(), []);
+  });
+});
+
+describe('failover on the fake cluster: every server version', () => {
+  for (const version of Object.keys(VERSIONS) as VersionName[]) {
+    it(`${version}: GTID and file/position, a lagging slave, a master binlog rotation; only statements this version has`, async () => {
+      for (const gtid of [true, false]) {
+        const c = cluster({ master: version, slaves: [{}, { received: 2 }], gtid, transactions: 4, rotateAfter: [3] });
+        c.kill('server1');
+        const { report } = await failover(c);
+        assertPromoted(c, report, 'server2', 4, ['server3']);
+        assert.equal(report.mode, gtid ? 'gtid' : 'file-position');
+        assert.deepEqual(applied(c, 'server3'), ['3,4']);
+      }
+    });
+  }
+});
+
+describe('failover on the fake cluster: refused or stopped before the master moves', () => {
+  function assertNothingMoved(c: FakeCluster, report: Report, phase: string, code: string): void {
+    assert.deepEqual(report.error && [report.error.phase, report.error.code], [phase, code], JSON.stringify(report.error));
+    assert.equal(report.ok, false);
+    assert.equal(report.masterMoved, false);
+    assert.deepEqual(c.writable(), [], 'no server takes writes');
+    assert.deepEqual(c.log('sql').filter((l) => /read_only = 0|CHANGE (MASTER|REPLICATION)|RESET/.test(l)), []);
+    c.assertClean();
+  }
+
+  it('slaves mixing GTID and file/position: GTID_MIXED', async () => {
+    const c = cluster({ slaves: 2, gtid: true });
+    c.server('server3').repl!.gtid = 'no';
+    c.kill('server1');
+    assertNothingMoved(c, (await failover(c)).report, '1 Configuration check', 'GTID_MIXED');
+  });
+
+  it('no slave answers: NO_SLAVES', async () => {
+    const c = cluster({ slaves: 2, gtid: true });
+    for (const id of ['server1', 'server2', 'server3']) c.kill(id);
+    assertNothingMoved(c, (await failover(c)).report, '1 Configuration check', 'NO_SLAVES');
+  });
+
+  it('repl_password unset: NO_REPL_PASSWORD, before any IO thread is stopped', async () => {
+    const c = cluster({ slaves: [{}, { config: { replPassword: '' } }], gtid: true });
+    c.kill('server1');
+    const { report } = await failover(c);
+    assertNothingMoved(c, report, '1 Configuration check', 'NO_REPL_PASSWORD');
+    assert.deepEqual(report.changes, []);
+  });
+
+  it("the latest slave's host is unreachable over SSH: LATEST_SSH (its relay logs are needed)", async () => {
+    const c = cluster({ slaves: [{ received: 4 }, {}], gtid: false });
+    c.host('server3').reachable = false;
+    c.kill('server1');
+    assertNothingMoved(c, (await failover(c)).report, '3 Master recovery', 'LATEST_SSH');
+  });
+
+  it('master_binlog_dir names a directory without the binlogs: BINLOG_NOT_FOUND', async () => {
+    const c = cluster({ slaves: 2, gtid: true, masterConfig: { masterBinlogDir: ['/srv/binlog'] } });
+    c.kill('server1');
+    const { report } = await failover(c);
+    assertNothingMoved(c, report, '3 Master recovery', 'BINLOG_NOT_FOUND');
+    assert.match(report.error!.message, /no mysql-bin\.\* binlog in \/srv\/binlog on the dead master/);
+  });
+
+  it("the monitor's SSH check of the dead master failed moments ago: no second attempt, the binlog is not saved", async () => {
+    const c = cluster({ slaves: [{}, { received: 5 }], gtid: true });
+    c.kill('server1');
+    const { report } = await failover(c, { options: { deadMasterSshFailedAt: Date.now() } });
+    assertPromoted(c, report, 'server2', 6, ['server3']);
+    assert.match(report.savedBinlogSkipped ?? '', /not reachable over SSH/);
+    assert.deepEqual(c.log('connect', 'server1').filter((l) => /ssh/.test(l)), []);
+  });
+});
+
+describe('failover on the fake cluster: options and slow hosts', () => {
+  it('a relay-log read that hangs is given up after remote_command timeout: that slave fails, the others are recovered', async () => {
+    const c = cluster({ slaves: [{}, { received: 3 }, {}], gtid: true });
+    c.failSsh({ server: 'server2', match: /^for f in /, action: 'hang' });
+    c.kill('server1');
+    const { report } = await failover(c, { timeouts: { remoteCommandMs: 50 } });
+    assert.equal(report.ok, false);
+    assert.equal(report.masterMoved, true);
+    assert.match(report.slaves.find((s) => s.server === 'server3')?.error ?? '', /timed out after 50 ms waiting for mapping server3's read position/);
+    assert.ok(c.replicationOf('server4').running && c.replicationOf('server4').from === 'server2');
+    assert.deepEqual(c.writable(), ['server2']);
+    c.assertClean();
+  });
+
+  it('disable_log_bin=1 (file/position): the diff is applied without being logged, the slaves start after it', async () => {
+    const c = cluster({ slaves: [{ received: 4, config: { candidateMaster: true, disableLogBin: true } }, {}, { received: 3 }], gtid: false });
+    c.kill('server1');
+    const { report } = await failover(c);
+    assertPromoted(c, report, 'server2', 6, ['server3', 'server4']);
+    assert.deepEqual(c.log('apply', 'server2'), ['server2: mysqlbinlog | mysql on server2: transactions 5,6 (--disable-log-bin)']);
+    assert.deepEqual(c.server('server2').binlog!.entries.map((e) => e.trx.n), [1, 2, 3, 4], 'not in its binlog');
+  });
+
+  it(
+    'disable_log_bin=1 in MariaDB GTID mode: the slaves ask the new master for GTIDs its binlog lacks',
+    {
+      todo: "known problem, not fixed here: the diff is applied with --disable-log-bin, so the new master's gtid_binlog_pos lacks the GTIDs its slaves' gtid_slave_pos now includes, and MariaDB refuses every slave (1236). To decide: log the diff on the new master in GTID mode, or refuse disable_log_bin=1 with GTID slaves",
+    },
+    async () => {
+      const c = cluster({ slaves: [{ received: 4, config: { candidateMaster: true, disableLogBin: true } }, {}], gtid: true });
+      c.kill('server1');
+      const { report } = await failover(c);
+      assertPromoted(c, report, 'server2', 6, ['server3']);
+    },
+  );
+
+  it('skip_reset_slave=1: the new master keeps its (stopped) replication settings and takes writes', async () => {
+    const c = cluster({ slaves: [{ config: { skipResetSlave: true } }, {}], gtid: true });
+    c.kill('server1');
+    const { report } = await failover(c);
+    assert.equal(report.ok, true);
+    assert.deepEqual(c.writable(), ['server2']);
+    const nm = c.replicationOf('server2');
+    assert.equal(nm.running, false);
+    assert.equal(nm.from, 'server1');
+    assert.equal(c.indexOf('sql', 'server2', /^RESET/), -1);
+    assert.ok(c.replicationOf('server3').running && c.replicationOf('server3').from === 'server2');
+  });
+
+  it('log_bin off on the latest slave: it is not a candidate; the other one is promoted and gets the diff', async () => {
+    const c = cluster({ slaves: [{ logBin: false }, { received: 4 }], gtid: false });
+    c.kill('server1');
+    const { report, ctx } = await failover(c);
+    assertPromoted(c, report, 'server3', 6, ['server2']);
+    assert.ok(ctx.log.entries.some((e) => e.code === 'NOT_CANDIDATE' && e.server === 'server2' && /log_bin is off/.test(e.message)));
+    assert.deepEqual(applied(c, 'server3'), ['5,6']);
   });
 });
 

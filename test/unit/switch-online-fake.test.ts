@@ -167,6 +167,13 @@ describe('online switch on the fake cluster: refused before anything changes', (
     assert.deepEqual(changes(c), []);
   });
 
+  it('a server that replicates from another slave, not from the master', async () => {
+    const c = cluster({ slaves: 3 });
+    Object.assign(c.server('server4').repl!, { masterHost: '10.9.0.13' });
+    const p = await plan(c, 'server2');
+    assert.deepEqual(p.problems, ['server4 is not a slave of the master server1']);
+  });
+
   it('a new master with no_master=1, or with log_bin off', async () => {
     const c = cluster({ slaves: [{ config: { noMaster: true } }, { logBin: false }] });
     assert.deepEqual((await plan(c, 'server2')).problems, ['the new master server2 has no_master=1']);
@@ -260,6 +267,18 @@ describe('online switch on the fake cluster: failures and rollback', () => {
     assert.equal(c.replicationOf('server2').running, false, 'the new master keeps stopped settings, nothing runs');
     assert.ok(log.entries.some((e) => e.code === 'RESET_SLAVE_FAILED'));
     c.assertClean();
+  });
+});
+
+describe('online switch on the fake cluster: before the block', () => {
+  it('a session cannot be opened: nothing changed, not even the hook', async () => {
+    const c = cluster({ slaves: 3, hooks: { onlineChange: true } });
+    c.fail({ server: 'server4', match: 'CONNECT', nth: 2, action: 'fail' });
+    const { err } = await switchFails(c, 'server2');
+    assert.deepEqual([err.step, err.rolledBack], ['connect', false]);
+    assert.match(err.message, /server4 .*cannot connect.*: nothing was changed/);
+    assert.deepEqual(changes(c), []);
+    assert.deepEqual(c.hooks.calls, []);
   });
 });
 
