@@ -135,7 +135,9 @@ export async function recoverServer(
     // 2. the latest slave's relay logs, from this server's read position
     if (target.server.id !== latest.view.server.id && compareCoordinates(read, latest.read) < 0) {
       const lconn = await ctx.clients.ssh(latest.view.server);
-      const m = await withDeadline(`mapping ${id}'s read position into ${latest.view.server.id}'s relay logs`, ctx.timeouts.remoteCommandMs, mapRelayPosition(sshRelaySource(lconn), latest.relayFiles, read));
+      // The latest slave's own read position names the master binlog of relay logs that start
+      // without a Rotate (FLUSH RELAY LOGS, size rotations) once the ones before were purged.
+      const m = await withDeadline(`mapping ${id}'s read position into ${latest.view.server.id}'s relay logs`, ctx.timeouts.remoteCommandMs, mapRelayPosition(sshRelaySource(lconn), latest.relayFiles, read, { readPosition: latest.read }));
       log.info('RELAY_MAPPED', m.kind === 'found' ? `${formatCoordinate(read)} is at ${m.relayFile}:${m.offset} in ${latest.view.server.id}'s relay logs${m.insideTransaction ? ' (inside a transaction)' : ''}` : `${formatCoordinate(read)}: ${m.kind} in ${latest.view.server.id}'s relay logs`, { server: id });
       ranges.push(...rangesFromMapping(lconn, latest.view.server.id, latest.relayFiles, m, `the latest slave's relay logs from ${id}'s read position ${formatCoordinate(read)}`));
     }

@@ -538,6 +538,30 @@ describe('failover on the fake cluster: refused or stopped before the master mov
 });
 
 describe('failover on the fake cluster: options and slow hosts', () => {
+  it("the latest slave's oldest relay logs were purged (ha purge-relay-logs): a lagging slave's read position is still found in the rest", async () => {
+    // FLUSH RELAY LOGS and size rotations start relay logs without a Rotate event: once the ones
+    // before are purged, only the latest slave's own read position names their master binlog.
+    const c = cluster({ slaves: [{ maxRelaySize: 600 }, { received: 4 }], gtid: false });
+    c.dropOldRelayLogs('server2', 2);
+    c.kill('server1');
+    const { report } = await failover(c);
+    assertPromoted(c, report, 'server2', 6, ['server3']);
+    assert.deepEqual(applied(c, 'server3'), ['5,6']);
+  });
+
+  it("the latest slave's relay logs no longer hold a lagging slave's position (purged): that slave fails, saying relay_log_purge=0", async () => {
+    const c = cluster({ slaves: [{ maxRelaySize: 600 }, { received: 1 }, {}], gtid: false });
+    c.dropOldRelayLogs('server2', 5);
+    c.kill('server1');
+    const { report } = await failover(c);
+    assert.equal(report.ok, false);
+    assert.equal(report.masterMoved, true);
+    assert.match(report.slaves.find((s) => s.server === 'server3')?.error ?? '', /no longer hold that position \(purged.*set relay_log_purge=0/);
+    assert.deepEqual(c.writable(), ['server2']);
+    assert.ok(c.replicationOf('server4').running);
+    c.assertClean();
+  });
+
   it('a relay-log read that hangs is given up after remote_command timeout: that slave fails, the others are recovered', async () => {
     const c = cluster({ slaves: [{}, { received: 3 }, {}], gtid: true });
     c.failSsh({ server: 'server2', match: /^for f in /, action: 'hang' });
