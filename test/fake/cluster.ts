@@ -20,7 +20,7 @@ import { BinlogFileWriter, buildRelaySet, ev } from '../support/binlog-builder.j
 import { fakeConfig, fakeServer } from '../unit/fakes.js';
 import { History, OwnBinlog, type Trx } from './history.js';
 import { FakeHooks } from './hooks.js';
-import { FakeServer, FakeSqlError, VERSIONS, type Repl, type VersionName, type Violation } from './server.js';
+import { dumpThreadId, FakeServer, FakeSqlError, VERSIONS, type Repl, type VersionName, type Violation } from './server.js';
 import { execute, interpolate, normalize, UnknownStatement, type Row, type SessionState, type SqlWorld } from './sql.js';
 import { FakeSshHost, type HostWorld } from './ssh.js';
 
@@ -95,8 +95,6 @@ interface Fault extends FaultSpec {
   seen: number;
   fired: number;
 }
-
-const tickOnce = () => tick();
 
 export class FakeCluster implements SqlWorld, HostWorld {
   readonly config: AppConfig;
@@ -296,21 +294,21 @@ export class FakeCluster implements SqlWorld, HostWorld {
     return {
       mysql: (server, opts) => this.connect(server, opts),
       ssh: async (server) => {
-        await tickOnce();
+        await tick();
         const h = this.host(server.id);
         this.record('connect', server.id, 'ssh');
         if (!h.reachable) throw new SshError('unreachable', server.ssh.host, server.ssh.port, `connect EHOSTUNREACH ${server.ssh.host}:${server.ssh.port}`);
         return h;
       },
       hook: async (parameter, value, args, env, timeoutMs) => {
-        await tickOnce();
+        await tick();
         return this.hooks.run(parameter, value, args, env, timeoutMs);
       },
     };
   }
 
   private async connect(config: ServerConfig, opts: MysqlConnectOptions = {}): Promise<ServerSession> {
-    await tickOnce();
+    await tick();
     const s = this.server(config.id);
     this.record('connect', s.id, 'mysql');
     const fault = this.due(this.faults, s.id, 'CONNECT');
@@ -333,7 +331,7 @@ export class FakeCluster implements SqlWorld, HostWorld {
           return new MysqlQueryError(kind, s.id, config.ip, config.port, statement, d, code, errno, sqlState);
         };
         if (closed) throw error('connection-lost', 'the session was closed');
-        await tickOnce();
+        await tick();
         const text = normalize(sql);
         cluster.record('sql', s.id, options.logAs ? normalize(options.logAs) : interpolate(text, params));
         if (entry.killed || !s.alive) throw error('connection-lost', 'Lost connection to MySQL server during query', 'PROTOCOL_CONNECTION_LOST', 2013);
@@ -406,7 +404,7 @@ export class FakeCluster implements SqlWorld, HostWorld {
       server.clientThreads.splice(i, 1);
       return true;
     }
-    const dump = this.slavesOf(server).find((s) => 1000 + s.serverId === id);
+    const dump = this.slavesOf(server).find((s) => dumpThreadId(s) === id);
     if (dump) {
       dump.masterDied();
       return true;
@@ -448,7 +446,12 @@ export class FakeCluster implements SqlWorld, HostWorld {
   applyDiff(host: FakeSshHost, diff: Buffer, cnfPath: string, opts: { disableLogBin: boolean }): { code: number; stderr: string } {
     const cnf = host.files.get(cnfPath)?.toString();
     if (!cnf) return { code: 1, stderr: `mysql: [ERROR] Could not open required defaults file: ${cnfPath}` };
-    const value = (k: string) => /^"(.*)"$/.exec(new RegExp(`^${k}=(.*)$`, 'm').exec(cnf)?.[1] ?? '')?.[1]?.replace(/\\(.)/g, '$1') ?? new RegExp(`^${k}=(.*)$`, 'm').exec(cnf)?.[1];
+    // [client] values as remote.ts writes them: key="value" with \\ and \" escaped, or key=number.
+    const value = (k: string) => {
+      const raw = new RegExp(`^${k}=(.*)$`, 'm').exec(cnf)?.[1];
+      const quoted = raw === undefined ? undefined : /^"(.*)"$/.exec(raw);
+      return quoted ? quoted[1]!.replace(/\\(.)/g, '$1') : raw;
+    };
     const ip = value('host') ?? '';
     const port = Number(value('port'));
     const target = this.serverAt(ip, port);
@@ -488,6 +491,11 @@ export class FakeCluster implements SqlWorld, HostWorld {
     const r = this.server(id).repl;
     if (!r) return { running: false, io: 'none', sql: false, error: '' };
     return { from: this.serverAt(r.masterHost, r.masterPort)?.id, running: r.io === 'Yes' && r.sql, io: r.io, sql: r.sql, error: r.lastIoError || r.lastSqlError };
+  }
+
+  /** MySQL sessions still open ("server#id"): the code under test must close every one it opens. */
+  openSessions(): string[] {
+    return [...this.servers.values()].flatMap((s) => [...s.sessions.values()].map((x) => `${s.id}#${x.id}`));
   }
 
   /** Transaction numbers a server executed, in order. */

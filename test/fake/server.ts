@@ -423,12 +423,17 @@ export class FakeServer {
     }
     out.push(...this.clientThreads);
     for (const s of slavesOfMe) {
-      out.push({ id: 1000 + s.serverId, user: s.repl!.masterUser, host: `${s.config.ip}:50000`, command: s.repl!.gtid === 'auto' ? 'Binlog Dump GTID' : 'Binlog Dump', time: 100, state: 'Master has sent all binlog to slave; waiting for more updates', info: null });
+      out.push({ id: dumpThreadId(s), user: s.repl!.masterUser, host: `${s.config.ip}:50000`, command: s.repl!.gtid === 'auto' ? 'Binlog Dump GTID' : 'Binlog Dump', time: 100, state: 'Master has sent all binlog to slave; waiting for more updates', info: null });
     }
-    if (this.repl?.io === 'Yes' || this.repl?.io === 'Connecting') out.push({ id: 900, user: 'system user', host: '', command: 'Slave_IO', time: 100, state: 'Waiting for master to send event', info: null });
-    if (this.repl?.sql) out.push({ id: 901, user: 'system user', host: '', command: 'Slave_SQL', time: 100, state: 'Slave has read all relay log; waiting for more updates', info: null });
+    if (this.repl?.io === 'Yes' || this.repl?.io === 'Connecting') out.push({ id: 900_000 + 2 * this.serverId, user: 'system user', host: '', command: 'Slave_IO', time: 100, state: 'Waiting for master to send event', info: null });
+    if (this.repl?.sql) out.push({ id: 900_001 + 2 * this.serverId, user: 'system user', host: '', command: 'Slave_SQL', time: 100, state: 'Slave has read all relay log; waiting for more updates', info: null });
     return out;
   }
+}
+
+/** The Binlog Dump thread serving slave `s` on its master (ids apart from sessions'). */
+export function dumpThreadId(s: FakeServer): number {
+  return 800_000 + s.serverId;
 }
 
 function seqOf(gtid: string): number {

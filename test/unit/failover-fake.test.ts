@@ -55,6 +55,7 @@ function assertPromoted(c: FakeCluster, report: Report, newMaster: string, trans
   assert.ok(writableAt > lastApply, 'read_only=0 on the new master after its diff was applied');
   assert.ok(writableAt > c.indexOf('sql', newMaster, /^STOP (SLAVE|REPLICA)$/), 'read_only=0 after its replication was stopped');
   for (const s of slaves) assert.ok(c.indexOf('sql', s, /^CHANGE (MASTER|REPLICATION SOURCE) TO/) > writableAt, `${s} is repointed after the new master takes writes`);
+  assert.deepEqual(c.openSessions(), [], 'every MySQL session was closed');
   c.assertClean();
 }
 
