@@ -113,7 +113,7 @@ describe('failover on the fake cluster: GTID mode', () => {
 
   it('MySQL 5.7: SHOW SLAVE STATUS, CHANGE MASTER TO … MASTER_AUTO_POSITION=1', async () => {
     const c = cluster({ master: 'mysql-5.7', slaves: [{ received: 2 }, {}], gtid: true, transactions: 4 });
-    c.kill('server1');
+    c.kill('server1', { how: 'timeout' });
     const { report } = await failover(c);
     assertPromoted(c, report, 'server3', 4, ['server2']);
     assert.deepEqual(applied(c, 'server2'), ['3,4']);
@@ -595,6 +595,20 @@ describe('failover on the fake cluster: options and slow hosts', () => {
       c.kill('server1');
       const { report } = await failover(c);
       assertPromoted(c, report, 'server2', 6, ['server3']);
+    },
+  );
+
+  it(
+    'a statement that hangs on a slave (STOP SLAVE behind a long transaction) is given up after a deadline',
+    {
+      todo: 'known gap, not fixed here: no statement of the failover has a deadline (Clients.mysql is called without queryTimeoutMs), so a hung STOP SLAVE stalls it for ever; the fake refuses to hang without a deadline and says so',
+    },
+    async () => {
+      const c = cluster({ slaves: 3, gtid: true });
+      c.fail({ server: 'server4', match: /^STOP (SLAVE|REPLICA)$/, action: 'hang' });
+      c.kill('server1');
+      const { report } = await failover(c);
+      assert.match(report.slaves.find((s) => s.server === 'server4')?.error ?? '', /timed out/);
     },
   );
 
