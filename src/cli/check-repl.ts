@@ -19,7 +19,7 @@ import { renderTree } from '../core/tree.js';
 import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
 import { openServer } from './deps.js';
 import type { ServerSession } from '../core/clients.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export interface CheckReplOptions extends CommonOptions {
   /** Overrides max_repl_delay_seconds from the config (MHA: --seconds_behind_master). */

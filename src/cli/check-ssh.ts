@@ -12,7 +12,7 @@ import { probeHost, type HostProbe } from '../ssh/probe.js';
 import { openServer } from './deps.js';
 import type { ServerSession } from '../core/clients.js';
 import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export type CheckSshOptions = CommonOptions;
 

@@ -11,7 +11,7 @@ import { Observer, formatBytes, purgeHost, type HostResult, type PurgeDeps } fro
 import { selectServers } from '../purge/rules.js';
 import { openServer } from './deps.js';
 import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export interface PurgeRelayLogsOptions extends CommonOptions {
   host?: string;
