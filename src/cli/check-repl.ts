@@ -6,15 +6,15 @@ import { dirname, join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ServerConfig } from '../config/types.js';
 import { dialectFor } from '../mysql/dialect.js';
-import { readServerState } from '../mysql/inspect.js';
+import type { ServerState } from '../mysql/types.js';
 import { Code } from '../core/codes.js';
 import { Reporter } from '../core/reporter.js';
 import type { SshPool } from '../ssh/client.js';
 import { probeHost } from '../ssh/probe.js';
-import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation, type Topology } from '../core/topology.js';
+import { DEFAULT_ANALYZE_OPTIONS, surveyTopology, type ServerObservation, type Topology } from '../core/topology.js';
 import { checkHooks } from '../core/hook-checks.js';
 import { masterIpFailoverStatusArgs } from '../core/hook-args.js';
-import { runHook } from '../core/hook-run.js';
+import { hookOutcome, runHook } from '../core/hook-run.js';
 import { renderTree } from '../core/tree.js';
 import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
 import { openServer } from './deps.js';
@@ -74,24 +74,11 @@ Exit codes: 0 ready for failover, 1 problems found, 2 usage error, 3 configurati
   ).action((opts: CheckReplOptions) => runWithSsh(opts, (o, reporter, ssh) => runCheckRepl(o, { ssh, openServer, resolve: resolveAll, reporter })));
 }
 
-async function observe(server: ServerConfig, deps: CheckReplDeps): Promise<ServerObservation & { durationMs: number }> {
-  const t0 = Date.now();
-  const addressesP = deps.resolve(server.hostname);
-  let session: ServerSession | undefined;
-  try {
-    session = await deps.openServer(server);
-    const state = await readServerState(session);
-    let binlogSizes: Map<string, number> | undefined;
-    if (state.logBin && !state.slaveStatus) {
-      const rows = await session.query(dialectFor(state.version).showBinaryLogs());
-      binlogSizes = new Map(rows.map((r) => [String(r.Log_name), Number(r.File_size)]));
-    }
-    return { server, state, binlogSizes, addresses: await addressesP, durationMs: Date.now() - t0 };
-  } catch (err) {
-    return { server, error: (err as Error).message, addresses: await addressesP, durationMs: Date.now() - t0 };
-  } finally {
-    await session?.close().catch(() => undefined);
-  }
+/** The master's binlog sizes (SHOW BINARY LOGS), to measure how far behind each slave is in bytes. */
+async function binlogSizes(session: ServerSession, state: ServerState): Promise<Partial<ServerObservation>> {
+  if (!state.logBin || state.slaveStatus) return {};
+  const rows = await session.query(dialectFor(state.version).showBinaryLogs());
+  return { binlogSizes: new Map(rows.map((r) => [String(r.Log_name), Number(r.File_size)])) };
 }
 
 /** The master's binlog directory candidates: master_binlog_dir, else where @@log_bin_basename says. */
@@ -136,7 +123,8 @@ export async function runCheckRepl(opts: CheckReplOptions, deps: CheckReplDeps):
   if (typeof config === 'number') return config;
 
   reporter.heading(`Connecting to ${config.servers.length} servers (${config.file})`);
-  const observations = await Promise.all(config.servers.map((s) => observe(s, deps)));
+  const analyzeOptions = { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: opts.secondsBehindMaster ?? config.manager.maxReplDelaySeconds };
+  const { observations, topology } = await surveyTopology(config, { mysql: (server) => deps.openServer(server) }, { extra: binlogSizes, resolve: deps.resolve }, analyzeOptions);
   for (const o of observations) {
     if (o.state) {
       reporter.ok(Code.MYSQL_OK, `${o.server.hostname}:${o.server.port} ${o.state.version.raw}, server_id ${o.state.serverId}, read_only=${o.state.readOnly ? 1 : 0}, log_bin=${o.state.logBin ? 1 : 0}, binlog_format=${o.state.binlogFormat}`, {
@@ -144,17 +132,6 @@ export async function runCheckRepl(opts: CheckReplOptions, deps: CheckReplDeps):
         durationMs: o.durationMs,
       });
     }
-  }
-
-  const analyzeOptions = { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: opts.secondsBehindMaster ?? config.manager.maxReplDelaySeconds };
-  let topology = analyzeTopology(config, observations, analyzeOptions);
-  // Servers are read in parallel: under write load a slave read after the master can be ahead of
-  // the master's snapshot, and its newest GTID would look errant. The master's position only
-  // grows, so it is read again after the slaves and the rules judge on that.
-  const mi = observations.findIndex((o) => o.server.id === topology.masterId);
-  if (mi >= 0 && observations[mi]!.state) {
-    observations[mi] = await observe(observations[mi]!.server, deps);
-    topology = analyzeTopology(config, observations, analyzeOptions);
   }
   reporter.heading('Replication topology');
   reporter.text(renderTree(config, topology, reporter.c));
@@ -177,7 +154,7 @@ export async function runCheckRepl(opts: CheckReplOptions, deps: CheckReplDeps):
   if (master && failoverScript && scriptUsable) {
     const r = await (deps.hook ?? runHook)('master_ip_failover_script', failoverScript, masterIpFailoverStatusArgs(master.server), { timeoutMs: 30_000 });
     const detail = r.output.trim().split('\n').slice(-3).join(' / ');
-    if (r.exitCode === 0) reporter.ok(Code.HOOK_STATUS_OK, `master_ip_failover_script --command=status: ok (${r.durationMs} ms)${detail ? `: ${detail}` : ''}`, { server: master.server.id });
+    if (hookOutcome(r) === 'ok') reporter.ok(Code.HOOK_STATUS_OK, `master_ip_failover_script --command=status: ok (${r.durationMs} ms)${detail ? `: ${detail}` : ''}`, { server: master.server.id });
     else {
       reporter.error(
         Code.HOOK_STATUS_FAILED,

@@ -1,53 +1,30 @@
 // The manager's start-up checks: the replication topology (check-repl's rules) and SSH to every
 // host that answered, before anything is monitored.
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import type { Clients } from '../core/clients.js';
+import type { Clients, ServerSession } from '../core/clients.js';
 import { Code } from '../core/codes.js';
 import type { ManagerLog } from '../core/log.js';
-import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation } from '../core/topology.js';
-import { readServerState } from '../mysql/inspect.js';
+import { DEFAULT_ANALYZE_OPTIONS, surveyTopology } from '../core/topology.js';
 import type { ServerState } from '../mysql/types.js';
 import type { SshPool } from '../ssh/client.js';
 import { probeHost } from '../ssh/probe.js';
 
 /** The start-up check: check-repl's observations and rules. */
 export async function startupCheck(config: AppConfig, clients: Clients, log: ManagerLog): Promise<{ ok: boolean; master?: ServerConfig; masterState?: ServerState; pidFile?: string; alive: Set<string> }> {
-  const pidFiles = new Map<string, string>();
-  const observe = async (server: ServerConfig): Promise<ServerObservation> => {
-    try {
-      const s = await clients.mysql(server);
-      try {
-        const state = await readServerState(s);
-        const [row] = await s.query('SELECT @@pid_file AS pid_file');
-        if (row?.pid_file) pidFiles.set(server.id, String(row.pid_file));
-        return { server, state };
-      } finally {
-        await s.close();
-      }
-    } catch (err) {
-      return { server, error: (err as Error).message };
-    }
+  const pidFile = async (session: ServerSession) => {
+    const [row] = await session.query('SELECT @@pid_file AS pid_file');
+    return { pidFile: row?.pid_file ? String(row.pid_file) : undefined };
   };
-  const analyzeOptions = { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: config.manager.maxReplDelaySeconds };
-  const observations: ServerObservation[] = await Promise.all(config.servers.map(observe));
-  let topology = analyzeTopology(config, observations, analyzeOptions);
-  // The servers are read in parallel, so under write load a slave read after the master can be
-  // ahead of the master's snapshot, and its newest GTID looked like an errant transaction (seen in
-  // the e2e lab: "errant transaction 0-1-152 … master at 0-1-151": the manager refused to start).
-  // The master's position only grows: read it again, after the slaves, and judge on that.
-  const masterIndex = observations.findIndex((o) => o.server.id === topology.masterId);
-  if (masterIndex >= 0 && observations[masterIndex]!.state) {
-    observations[masterIndex] = await observe(observations[masterIndex]!.server);
-    topology = analyzeTopology(config, observations, analyzeOptions);
-  }
+  const { observations, topology } = await surveyTopology(config, clients, { extra: pidFile }, { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: config.manager.maxReplDelaySeconds });
   for (const f of topology.findings) {
     const level = f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'info';
     log.log(level, f.code, f.message, { server: f.server });
   }
   const errors = topology.findings.filter((f) => f.severity === 'error');
   const master = config.servers.find((s) => s.id === topology.masterId);
+  const masterObs = observations.find((o) => o.server.id === master?.id);
   const alive = new Set(observations.filter((o) => o.state).map((o) => o.server.id));
-  return { ok: errors.length === 0 && !!master, master, masterState: observations.find((o) => o.server.id === master?.id)?.state, pidFile: master ? pidFiles.get(master.id) : undefined, alive };
+  return { ok: errors.length === 0 && !!master, master, masterState: masterObs?.state, pidFile: masterObs?.pidFile, alive };
 }
 
 const STARTUP_PROBE_TIMEOUT_MS = 15_000;

@@ -7,7 +7,7 @@ import { ExitCode } from '../core/exit-codes.js';
 import type { ManagerLog } from '../core/log.js';
 import type { StopRequest } from '../core/stop.js';
 import { managerFiles, markFailover, refuseRepeatedFailover, writeFailoverReport } from '../manager/state.js';
-import { readServerState } from '../mysql/inspect.js';
+import { masterOf, surveyServers } from '../core/survey.js';
 import { reportText } from '../phases/6-report.js';
 import { DEFAULT_TIMEOUTS } from '../phases/context.js';
 import { runFailover } from '../phases/run.js';
@@ -27,28 +27,16 @@ export interface SwitchIO {
 
 /** The master the slaves point at, when the dead master was not named. */
 export async function masterOfSlaves(config: AppConfig, clients: Clients): Promise<ServerConfig | undefined> {
-  const targets = new Map<string, number>();
-  await Promise.all(
-    config.servers.map(async (s) => {
-      try {
-        const session = await clients.mysql(s);
-        try {
-          const ss = (await readServerState(session)).slaveStatus;
-          if (ss) {
-            const key = `${ss.masterHost.toLowerCase()}:${ss.masterPort}`;
-            targets.set(key, (targets.get(key) ?? 0) + 1);
-          }
-        } finally {
-          await session.close();
-        }
-      } catch {
-        /* a server that does not answer says nothing about the master */
-      }
-    }),
-  );
+  // A server that does not answer says nothing about the master.
+  const observations = await surveyServers(config, clients);
+  const targets = new Set<string>();
+  for (const o of observations) {
+    const ss = o.state?.slaveStatus;
+    if (ss) targets.add(masterOf(ss, observations, o)?.server.id ?? `${ss.masterHost.toLowerCase()}:${ss.masterPort}`);
+  }
   if (targets.size !== 1) return undefined;
-  const [key] = [...targets.keys()];
-  return config.servers.find((s) => `${s.hostname.toLowerCase()}:${s.port}` === key || `${s.ip.toLowerCase()}:${s.port}` === key);
+  const [id] = [...targets];
+  return config.servers.find((s) => s.id === id);
 }
 
 export async function runDeadMasterSwitch(config: AppConfig, opts: DeadSwitchOptions, io: SwitchIO): Promise<number> {
