@@ -3,7 +3,7 @@
 // SSH trust between database hosts: the manager itself carries every file a failover moves.
 import type { Command } from 'commander';
 import type { ServerConfig } from '../config/types.js';
-import { Code } from '../core/codes.js';
+import { Code, type MessageCode } from '../core/codes.js';
 import { Reporter, formatDuration, type Finding } from '../core/reporter.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { SshPool } from '../ssh/client.js';
@@ -104,7 +104,7 @@ async function checkHost(server: ServerConfig, deps: CheckSshDeps): Promise<{ re
 }
 
 async function checkHostInto(server: ServerConfig, deps: CheckSshDeps, findings: Finding[]): Promise<HostSshResult> {
-  const at = (severity: Finding['severity']) => (code: string, message: string, extra: Partial<Finding> = {}) =>
+  const at = (severity: Finding['severity']) => (code: MessageCode, message: string, extra: Partial<Finding> = {}) =>
     findings.push({ code, severity, message, ...extra });
   const reporter = { ok: at('ok'), info: at('info'), error: at('error') };
   const where = `${server.ssh.user}@${server.ssh.host}:${server.ssh.port}`;

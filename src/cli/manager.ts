@@ -2,6 +2,7 @@
 //   nohup ha manager --conf /etc/app1.cnf > /var/log/ha/app1.log 2>&1 &
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AppConfig } from '../config/types.js';
+import type { MessageCode } from '../core/codes.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { ManagerLog } from '../core/log.js';
 import { Reporter } from '../core/reporter.js';
@@ -89,7 +90,7 @@ export function openManagerLog(config: AppConfig, opts: Pick<ManagerOptions, 'lo
 }
 
 /** A line on standard output beside a log file (human, or one JSON object). */
-function notice(out: NodeJS.WritableStream, format: 'human' | 'json', code: string, message: string, data: Record<string, unknown>): void {
+function notice(out: NodeJS.WritableStream, format: 'human' | 'json', code: MessageCode, message: string, data: Record<string, unknown>): void {
   const time = new Date().toISOString();
   out.write(format === 'json' ? `${JSON.stringify({ time, level: 'info', code, message, data })}\n` : `${time.replace('T', ' ').replace('Z', '')} ${message}\n`);
 }

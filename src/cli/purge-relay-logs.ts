@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import { isAlive, managerFiles, readStatus } from '../manager/state.js';
 import { formatDuration, type Reporter } from '../core/reporter.js';
+import type { MessageCode } from '../core/codes.js';
 import { PurgeCode } from '../purge/codes.js';
 import { Observer, formatBytes, purgeHost, type HostResult, type PurgeDeps } from '../purge/purge.js';
 import { selectServers } from '../purge/rules.js';
@@ -135,7 +136,7 @@ export function managerBusy(config: AppConfig): string | undefined {
   return `the manager (pid ${st.pid}) reports ${st.code}:${st.status}${st.phase ? ` (${st.phase})` : ''}: not touching replication while the master may be failing over`;
 }
 
-const CODE_OF: Record<HostResult['outcome'], string> = {
+const CODE_OF: Record<HostResult['outcome'], MessageCode> = {
   purged: PurgeCode.PURGED,
   'would-purge': PurgeCode.WOULD_PURGE,
   clean: PurgeCode.CLEAN,

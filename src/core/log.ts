@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { LogLevel as ConfigLogLevel } from '../config/types.js';
 import { isLiveTerminal, LiveLine } from './live-line.js';
+import type { MessageCode } from './codes.js';
 import { formatDuration } from './reporter.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
@@ -17,7 +18,7 @@ export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 export interface LogEntry {
   time: string;
   level: LogLevel;
-  code: string;
+  code: MessageCode;
   message: string;
   phase?: string;
   server?: string;
@@ -106,7 +107,7 @@ export class ManagerLog {
     this.fd = undefined;
   }
 
-  log(level: LogLevel, code: string, message: string, extra: Partial<LogEntry> = {}): void {
+  log(level: LogLevel, code: MessageCode, message: string, extra: Partial<LogEntry> = {}): void {
     if (!levelPasses(level, this.minLevel)) return;
     const entry: LogEntry = { time: new Date().toISOString(), level, code, message, phase: this.currentPhase, ...extra };
     this.entries.push(entry);
@@ -121,16 +122,16 @@ export class ManagerLog {
     this.write(`${this.c.dim(entry.time.replace('T', ' ').replace('Z', ''))} ${paint(`${tag}${server}${message}`)}${took}\n`);
   }
 
-  info(code: string, message: string, extra?: Partial<LogEntry>): void {
+  info(code: MessageCode, message: string, extra?: Partial<LogEntry>): void {
     this.log('info', code, message, extra);
   }
-  warn(code: string, message: string, extra?: Partial<LogEntry>): void {
+  warn(code: MessageCode, message: string, extra?: Partial<LogEntry>): void {
     this.log('warning', code, message, extra);
   }
-  error(code: string, message: string, extra?: Partial<LogEntry>): void {
+  error(code: MessageCode, message: string, extra?: Partial<LogEntry>): void {
     this.log('error', code, message, extra);
   }
-  debug(code: string, message: string, extra?: Partial<LogEntry>): void {
+  debug(code: MessageCode, message: string, extra?: Partial<LogEntry>): void {
     this.log('debug', code, message, extra);
   }
 

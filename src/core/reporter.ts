@@ -2,12 +2,13 @@
 // severity and a message; human mode prints coloured lines as they happen, --json collects them
 // into one document printed at the end, so scripts never parse prose.
 import { Chalk, type ChalkInstance } from 'chalk';
+import type { MessageCode } from './codes.js';
 
 export type Severity = 'ok' | 'info' | 'warning' | 'error';
 
 export interface Finding {
   /** Stable identifier scripts can match on (see src/report/codes.ts). */
-  code: string;
+  code: MessageCode;
   severity: Severity;
   message: string;
   /** The server block (server1…) the finding is about, when it is about one. */
@@ -56,16 +57,16 @@ export class Reporter {
     this.out.write(`  ${paint(MARK[f.severity])} ${server}${f.message}${took}${code}\n`);
   }
 
-  ok(code: string, message: string, extra: Partial<Finding> = {}): void {
+  ok(code: MessageCode, message: string, extra: Partial<Finding> = {}): void {
     this.report({ code, severity: 'ok', message, ...extra });
   }
-  info(code: string, message: string, extra: Partial<Finding> = {}): void {
+  info(code: MessageCode, message: string, extra: Partial<Finding> = {}): void {
     this.report({ code, severity: 'info', message, ...extra });
   }
-  warn(code: string, message: string, extra: Partial<Finding> = {}): void {
+  warn(code: MessageCode, message: string, extra: Partial<Finding> = {}): void {
     this.report({ code, severity: 'warning', message, ...extra });
   }
-  error(code: string, message: string, extra: Partial<Finding> = {}): void {
+  error(code: MessageCode, message: string, extra: Partial<Finding> = {}): void {
     this.report({ code, severity: 'error', message, ...extra });
   }
 

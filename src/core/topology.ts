@@ -5,7 +5,7 @@ import { bytesBetween, compareCoordinates, formatCoordinate } from '../binlog/co
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import type { ReplicationFilters, ServerState } from '../mysql/types.js';
 import type { Finding } from './reporter.js';
-import { Code } from './codes.js';
+import { Code, type MessageCode } from './codes.js';
 import { MysqlGtidSet, formatMariadbGtid, parseMariadbGtidList } from './gtid.js';
 import type { Clients } from './clients.js';
 import { failoverMode, masterOf, observeServer, surveyServers, useGtidAutoPos, type FailoverMode, type ServerObservation, type SurveyOptions } from './survey.js';
@@ -59,7 +59,7 @@ function hostPort(s: ServerConfig): string {
 
 export function analyzeTopology(config: AppConfig, observations: ServerObservation[], options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS): Topology {
   const findings: Finding[] = [];
-  const add = (severity: Finding['severity'], code: string, message: string, server?: string, data?: Record<string, unknown>) =>
+  const add = (severity: Finding['severity'], code: MessageCode, message: string, server?: string, data?: Record<string, unknown>) =>
     findings.push({ code, severity, message, server, data });
 
   const alive = observations.filter((o): o is ServerObservation & { state: ServerState } => o.state !== undefined);

@@ -2,6 +2,7 @@
 // and a script reads as JSON; then report_script with MHA's arguments.
 import { reportArgs } from '../core/hook-args.js';
 import { describeHookEnd, hookOutcome } from '../core/hook-run.js';
+import type { MessageCode } from '../core/codes.js';
 import { formatDuration } from '../core/reporter.js';
 import type { FailoverContext } from './context.js';
 import type { ConfigurationCheckResult } from './1-configuration-check.js';
@@ -38,7 +39,7 @@ export interface FailoverReport {
   slaves: { server: string; ok: boolean; error?: string; events?: number; transactions?: number; bytes?: number; durationMs: number }[];
   downServers: string[];
   changes: FailoverContext['changes'];
-  error?: { phase: string; code: string; message: string; server?: string };
+  error?: { phase: string; code: MessageCode; message: string; server?: string };
 }
 
 export function reportText(r: FailoverReport): string {
