@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 source test/ensure-deps.sh
 ensure_npm_deps
 echo "== build"
+# From scratch: a test file moved or deleted must not linger as a stale .js in dist/.
+rm -rf dist
 npx tsc -p tsconfig.json
 
 what=${1:-all}
