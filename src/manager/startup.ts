@@ -16,10 +16,8 @@ export async function startupCheck(config: AppConfig, clients: Clients, log: Man
     return { pidFile: row?.pid_file ? String(row.pid_file) : undefined };
   };
   const { observations, topology } = await surveyTopology(config, clients, { extra: pidFile }, { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: config.manager.maxReplDelaySeconds });
-  for (const f of topology.findings) {
-    const level = f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'info';
-    log.log(level, f.code, f.message, { server: f.server });
-  }
+  // The same findings as check-repl, as log lines (a passed check is an info line).
+  for (const f of topology.findings) log.report({ code: f.code, severity: f.severity, message: f.message, server: f.server });
   const errors = topology.findings.filter((f) => f.severity === 'error');
   const master = config.servers.find((s) => s.id === topology.masterId);
   const masterObs = observations.find((o) => o.server.id === master?.id);
