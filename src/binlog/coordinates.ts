@@ -1,7 +1,15 @@
 // Binlog coordinates compare by the file's numeric suffix, then the offset. MHA compares file
 // names as strings, so mysql-bin.1000000 sorts before mysql-bin.999999 and a slave looks
 // "behind" when it is ahead; numeric order avoids that.
-import type { BinlogCoordinate } from '../mysql/types.js';
+
+/**
+ * A place in a master's binlog series. Declared here, not taken from src/mysql, so that the binlog
+ * engine depends on nothing above it; src/mysql's BinlogCoordinate has the same shape.
+ */
+export interface BinlogCoordinate {
+  file: string;
+  position: number;
+}
 
 export interface ParsedBinlogName {
   basename: string;

@@ -25,7 +25,6 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { SshHost } from '../ssh/client.js';
 import { crc32Range } from './crc32.js';
 import type { EventInfo, FormatDescription } from './decode.js';
 import {
@@ -188,7 +187,7 @@ export class DiffError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sources
+// Sources (a host's files over SSH: src/ssh/byte-sources.ts)
 
 /** A local binlog or relay log. */
 export function localDiffSource(path: string, label = path): DiffSource {
@@ -197,24 +196,6 @@ export function localDiffSource(path: string, label = path): DiffSource {
     name: basename(path),
     open: (start, end) => (end !== undefined && end <= start ? emptySource() : localSource(path, start, end)),
     size: async () => (await stat(path)).size,
-  };
-}
-
-/** A remote file read over SSH with `tail -c +N | head -c L` (SshConnection.readRange). */
-export function sshRangeSource(conn: SshHost, path: string, opts: { label?: string; timeoutMs?: number } = {}): DiffSource {
-  return {
-    label: opts.label ?? `${conn.label}:${path}`,
-    name: basename(path),
-    open: (start, end) => {
-      if (end !== undefined && end <= start) return emptySource();
-      return conn.readRange(path, start, end === undefined ? undefined : end - start, opts.timeoutMs).stream;
-    },
-    size: async () => {
-      const r = await conn.run(['stat', '-L', '-c', '%s', '--', path], { timeoutMs: opts.timeoutMs ?? 30_000, what: `stat ${path}` });
-      const n = Number(r.stdout.trim());
-      if (r.code !== 0 || !Number.isSafeInteger(n)) throw new Error(`ssh ${conn.label}: cannot stat ${path} (exit ${r.code}): ${r.stderr.trim()}`);
-      return n;
-    },
   };
 }
 

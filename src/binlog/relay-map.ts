@@ -49,8 +49,6 @@
 // middle of a transaction.
 import { open, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { SshHost } from '../ssh/client.js';
-import { shellQuote } from '../ssh/quote.js';
 import { compareBinlogFiles, parseBinlogName } from './coordinates.js';
 import type { FormatDescription } from './decode.js';
 import { EventType, LOG_EVENT_ARTIFICIAL_F, LOG_EVENT_RELAY_LOG_F, eventTypeName, isControlEvent } from './event-types.js';
@@ -58,7 +56,7 @@ import { BinlogCorruptError, BinlogParser, type BinlogEvent } from './parser.js'
 import { reusedBufferSource } from './reader.js';
 
 // ---------------------------------------------------------------------------------------------
-// Sources: local files or a host over SSH
+// Sources: local files here; a host's over SSH in src/ssh/byte-sources.ts
 
 /** Where relay logs are read from. Paths are the host's own. */
 export interface RelayLogSource {
@@ -107,81 +105,6 @@ export function localRelaySource(): RelayLogSource {
           }
         }),
       );
-    },
-  };
-}
-
-export interface SshRelaySourceOptions {
-  /** Deadline of each remote command (default 10 min: a chunk of a big file on a slow link). */
-  timeoutMs?: number;
-  /** Largest byte range asked for in one command (default 16 MiB); ranges start at 1 MiB and double. */
-  maxChunkBytes?: number;
-}
-
-/**
- * Relay logs on a database host, read over an SSH connection: sizes and heads of all files in one
- * command, file bodies as byte ranges (tail/head) of growing size, so that stopping at the event
- * found never costs more than one chunk.
- */
-export function sshRelaySource(conn: SshHost, opts: SshRelaySourceOptions = {}): RelayLogSource {
-  const timeoutMs = opts.timeoutMs ?? 600_000;
-  const maxChunk = opts.maxChunkBytes ?? 16 * 1024 * 1024;
-  const label = `${conn.settings.user}@${conn.settings.host}`;
-  return {
-    label,
-    async size(file) {
-      const r = await conn.exec(`wc -c < ${shellQuote(file)}`, { timeoutMs, what: `size of ${file}` });
-      const n = Number(r.stdout.trim());
-      if (r.code !== 0 || !Number.isSafeInteger(n)) throw new Error(`ssh ${label}: cannot read the size of ${file}: ${r.stderr.trim() || `exit ${r.code}`}`);
-      return n;
-    },
-    async *read(file, start, end) {
-      let pos = start;
-      let chunk = Math.min(1 << 20, maxChunk);
-      for (;;) {
-        const want = end === undefined ? chunk : Math.min(chunk, end - pos);
-        if (want <= 0) return;
-        const { stream, done } = conn.readRange(file, pos, want, timeoutMs);
-        let got = 0;
-        let finished = false;
-        try {
-          for await (const c of stream as AsyncIterable<Buffer>) {
-            got += c.length;
-            yield c;
-          }
-          finished = true;
-        } finally {
-          // The caller stopped early: let the rest of this range drain into nothing rather than
-          // leave the remote command blocked on a full channel until its deadline.
-          if (!finished) stream.resume();
-        }
-        await done;
-        pos += got;
-        if (got < want) return; // end of file
-        chunk = Math.min(chunk * 2, maxChunk);
-      }
-    },
-    async probe(files, headBytes) {
-      const out: { size: number; head: Buffer }[] = [];
-      // A few hundred files per command keeps the command line and the output bounded.
-      for (let i = 0; i < files.length; i += 400) {
-        const batch = files.slice(i, i + 400);
-        const cmd =
-          `for f in ${batch.map(shellQuote).join(' ')}; do ` +
-          `if [ -r "$f" ] && s=$(wc -c < "$f" 2>/dev/null); then printf '%s ' "$s"; head -c ${headBytes} -- "$f" | base64 | tr -d '\\n'; echo; ` +
-          `else echo -1; fi; done`;
-        const r = await conn.exec(cmd, { timeoutMs, what: `reading the heads of ${batch.length} relay logs`, maxOutputBytes: 64 * 1024 * 1024 });
-        const lines = r.stdout.split('\n').filter((l) => l !== '');
-        if (r.code !== 0 || lines.length !== batch.length) {
-          throw new Error(`ssh ${label}: reading the heads of the relay logs failed (exit ${r.code}, ${lines.length} of ${batch.length} answers): ${r.stderr.trim()}`);
-        }
-        for (const line of lines) {
-          const sp = line.indexOf(' ');
-          const size = Number(sp < 0 ? line : line.slice(0, sp));
-          out.push({ size: Number.isSafeInteger(size) ? size : -1, head: sp < 0 ? Buffer.alloc(0) : Buffer.from(line.slice(sp + 1), 'base64') });
-        }
-      }
-      return out;
     },
   };
 }

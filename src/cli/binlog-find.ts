@@ -15,7 +15,7 @@ import {
   type RelayMapResult,
 } from '../binlog/relay-map.js';
 import { CommandExit } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export interface BinlogFindOptions {
   relayLogIndex: string;

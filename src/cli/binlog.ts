@@ -11,7 +11,7 @@ import { readEventBatches, reusedBufferSource } from '../binlog/reader.js';
 import type { EventInfo } from '../binlog/decode.js';
 import { registerBinlogFind } from './binlog-find.js';
 import { CommandExit } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export interface BinlogEventsOptions {
   files: string[];

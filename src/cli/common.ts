@@ -6,7 +6,7 @@ import { ConfigError, type AppConfig, type LoadedConfig } from '../config/types.
 import { Code } from '../core/codes.js';
 import { Reporter } from '../core/reporter.js';
 import type { SshPool } from '../ssh/client.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export const DEFAULT_GLOBAL_CONF = '/etc/masterha_default.cnf';
 

@@ -6,7 +6,7 @@ import { managerFiles, readFailoverReport } from '../manager/state.js';
 import { reportText } from '../phases/6-report.js';
 import { Reporter } from '../core/reporter.js';
 import { CommandExit, addConfigOptions, colorChoice, loadConfigForCommand, type CommonOptions } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export function registerReport(program: Command): void {
   addConfigOptions(

@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { checkStatus, isAlive, managerFiles, readFailoverReport, readStatus } from '../manager/state.js';
 import { Reporter } from '../core/reporter.js';
 import { CommandExit, addConfigOptions, colorChoice, loadConfigForCommand, type CommonOptions } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export interface StopOptions extends CommonOptions {
   timeout: number;

@@ -5,19 +5,12 @@ import { bytesBetween, compareCoordinates, formatCoordinate } from '../binlog/co
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import type { ReplicationFilters, ServerState } from '../mysql/types.js';
 import type { Finding } from './reporter.js';
-import { Code } from './codes.js';
+import { Code, type MessageCode } from './codes.js';
 import { MysqlGtidSet, formatMariadbGtid, parseMariadbGtidList } from './gtid.js';
+import type { Clients } from './clients.js';
+import { failoverMode, masterOf, observeServer, surveyServers, useGtidAutoPos, type FailoverMode, type ServerObservation, type SurveyOptions } from './survey.js';
 
-export interface ServerObservation {
-  server: ServerConfig;
-  state?: ServerState;
-  /** Why the server could not be inspected (connection refused, …). */
-  error?: string;
-  /** Addresses the server's hostname resolves to (for matching a slave's Master_Host). */
-  addresses?: string[];
-  /** The server's binlog file sizes (SHOW BINARY LOGS), used to measure bytes behind exactly. */
-  binlogSizes?: Map<string, number>;
-}
+export type { FailoverMode, ServerObservation };
 
 export interface AnalyzeOptions {
   /** Seconds_Behind_Master above which a slave gets a warning (MHA's --seconds_behind_master, 30). */
@@ -28,7 +21,6 @@ export interface AnalyzeOptions {
 
 export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = { secondsBehindMasterLimit: 30, maxCandidateLagBytes: 100_000_000 };
 
-export type FailoverMode = 'gtid' | 'file-position';
 
 export interface SlaveSummary {
   id: string;
@@ -65,17 +57,9 @@ function hostPort(s: ServerConfig): string {
   return `${s.hostname}:${s.port}`;
 }
 
-/** Does a slave's Master_Host:Master_Port name this configured server? */
-function namesServer(host: string, port: number, obs: ServerObservation): boolean {
-  if (port !== obs.server.port) return false;
-  const h = host.toLowerCase();
-  const names = [obs.server.hostname, obs.server.ip, ...(obs.addresses ?? [])].map((x) => x.toLowerCase());
-  return names.includes(h);
-}
-
 export function analyzeTopology(config: AppConfig, observations: ServerObservation[], options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS): Topology {
   const findings: Finding[] = [];
-  const add = (severity: Finding['severity'], code: string, message: string, server?: string, data?: Record<string, unknown>) =>
+  const add = (severity: Finding['severity'], code: MessageCode, message: string, server?: string, data?: Record<string, unknown>) =>
     findings.push({ code, severity, message, server, data });
 
   const alive = observations.filter((o): o is ServerObservation & { state: ServerState } => o.state !== undefined);
@@ -90,7 +74,7 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
   for (const o of alive) {
     const ss = o.state.slaveStatus;
     if (!ss) continue;
-    upstream.set(o.server.id, observations.find((m) => m !== o && namesServer(ss.masterHost, ss.masterPort, m)));
+    upstream.set(o.server.id, masterOf(ss, observations, o));
   }
   const roots = alive.filter((o) => !o.state.slaveStatus);
   const writableRoots = roots.filter((o) => !o.state.readOnly);
@@ -206,13 +190,10 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
   // GTID: decide the mode and look for states that make a GTID failover impossible.
   let mode: FailoverMode | undefined;
   const gtidSlaves = slaveObs.filter((o) => o.state.slaveStatus!.usesGtid);
-  const useGtid = config.servers.every((s) => s.useGtidAutoPos);
   if (slaveObs.length > 0) {
-    if (gtidSlaves.length === slaveObs.length) mode = useGtid ? 'gtid' : 'file-position';
-    else if (gtidSlaves.length === 0) mode = 'file-position';
-    else {
-      add('error', Code.GTID_MIXED, `some slaves replicate with GTID auto-position (${gtidSlaves.map((o) => o.server.id).join(', ')}) and some by file/position (${slaveObs.filter((o) => !gtidSlaves.includes(o)).map((o) => o.server.id).join(', ')}): use one mode on every slave`);
-    }
+    const decision = failoverMode(slaveObs.map((o) => ({ id: o.server.id, usesGtid: o.state.slaveStatus!.usesGtid })), useGtidAutoPos(config));
+    if (decision.mode) mode = decision.mode;
+    else add('error', Code.GTID_MIXED, `${decision.reason}: use one mode on every slave, or set use_gtid_auto_pos=0 to fail over by file and position`);
   }
   if (master) {
     if (master.state.version.flavor === 'mysql') {
@@ -334,4 +315,27 @@ export function chooseCandidate(
   const any = usable.find(good);
   if (any) return pick(any, 'first usable slave in configuration order');
   return { notCandidates, latestIds };
+}
+
+/**
+ * Survey every server and analyze the topology. The servers are read in parallel, so under write
+ * load a slave read after the master can be ahead of the master's snapshot, and its newest GTID
+ * looked like an errant transaction (seen in the e2e lab: "errant transaction 0-1-152 … master at
+ * 0-1-151": the manager refused to start). The master's position only grows: it is read again,
+ * after the slaves, and judged on that.
+ */
+export async function surveyTopology(
+  config: AppConfig,
+  clients: Pick<Clients, 'mysql'>,
+  survey: SurveyOptions = {},
+  options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS,
+): Promise<{ observations: ServerObservation[]; topology: Topology }> {
+  const observations = await surveyServers(config, clients, survey);
+  let topology = analyzeTopology(config, observations, options);
+  const masterIndex = observations.findIndex((o) => o.server.id === topology.masterId);
+  if (masterIndex >= 0 && observations[masterIndex]!.state) {
+    observations[masterIndex] = await observeServer(clients, observations[masterIndex]!.server, survey);
+    topology = analyzeTopology(config, observations, options);
+  }
+  return { observations, topology };
 }

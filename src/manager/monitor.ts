@@ -6,6 +6,7 @@
 // dead only on that evidence, and the evidence is logged.
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import { secondaryCheckArgs } from '../core/hook-args.js';
+import { describeHookEnd, hookOutcome } from '../core/hook-run.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { Clients, ServerSession } from '../core/clients.js';
 import { shellQuote } from '../ssh/quote.js';
@@ -151,8 +152,9 @@ export async function confirmDeath(config: AppConfig, master: ServerConfig, deps
 
   if (dead && config.manager.secondaryCheckScript) {
     const r = await deps.hook('secondary_check_script', config.manager.secondaryCheckScript, secondaryCheckArgs(master, config.manager.pingType), { HA_MASTER_PASSWORD: master.password }, 30_000);
-    evidence.push(`secondary_check_script exited ${r.exitCode ?? r.signal}${r.spawnError ? ` (${r.spawnError})` : ''}`);
-    if (r.exitCode !== 0) dead = false;
+    evidence.push(`secondary_check_script: ${describeHookEnd(r)}`);
+    // secondary_check_script confirms the death only with exit 0 (masterha_secondary_check); any other end vetoes it.
+    if (hookOutcome(r) !== 'ok') dead = false;
   }
   if (!dead && someSlaveReaches) evidence.push(`the master's port is reachable from ${slaves.portReachableFrom.join(', ')}: the manager's own path to it is broken, not the master`);
   return { dead, evidence, hostSshReachable: host.reachable };

@@ -7,6 +7,7 @@
 import { dirname, join } from 'node:path';
 import { compareCoordinates, formatCoordinate } from '../binlog/coordinates.js';
 import { masterIpFailoverStartArgs } from '../core/hook-args.js';
+import { describeHookEnd, hookOutcome } from '../core/hook-run.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { BinlogCoordinate } from '../mysql/types.js';
 import { chooseCandidate, DEFAULT_ANALYZE_OPTIONS } from '../core/topology.js';
@@ -146,14 +147,14 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
       log.info('HOOK_RUN', `master_ip_failover_script ${args.join(' ')}`);
       const r = await ctx.clients.hook('master_ip_failover_script', mgr.masterIpFailoverScript, args, { HA_NEW_MASTER_PASSWORD: newMaster.server.password }, ctx.timeouts.hookMs);
       if (r.output.trim()) log.info('HOOK_OUTPUT', r.output.trim());
-      if (r.exitCode === 0) {
+      if (hookOutcome(r) === 'ok') {
         ipActivated = 'done';
         recordChange(ctx, newMaster.server.id, 'master_ip_failover_script --command=start: writer address added');
-      } else if (r.exitCode === 10) {
+      } else if (hookOutcome(r) === 'proceed') {
         ipActivated = 'failed-proceeding';
         log.warn('HOOK_PROCEED', 'master_ip_failover_script start exited 10: proceeding (MHA semantics)');
       } else {
-        throw new FailoverError(PHASE_3, 'HOOK_FAILED', `master_ip_failover_script --command=start failed (exit ${r.exitCode ?? r.signal}${r.spawnError ? `: ${r.spawnError}` : ''}): ${newMaster.server.id} has every event but is not announced as the master`, newMaster.server.id);
+        throw new FailoverError(PHASE_3, 'HOOK_FAILED', `master_ip_failover_script --command=start failed (${describeHookEnd(r)}): ${newMaster.server.id} has every event but is not announced as the master`, newMaster.server.id);
       }
     }
     if (after.superReadOnly) await session.query('SET GLOBAL super_read_only = 0');

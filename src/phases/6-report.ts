@@ -1,6 +1,8 @@
 // Phase 6: Report. What happened, in a form a DBA reads in one minute (MHA's "Failover Report")
 // and a script reads as JSON; then report_script with MHA's arguments.
 import { reportArgs } from '../core/hook-args.js';
+import { describeHookEnd, hookOutcome } from '../core/hook-run.js';
+import type { MessageCode } from '../core/codes.js';
 import { formatDuration } from '../core/reporter.js';
 import type { FailoverContext } from './context.js';
 import type { ConfigurationCheckResult } from './1-configuration-check.js';
@@ -37,7 +39,7 @@ export interface FailoverReport {
   slaves: { server: string; ok: boolean; error?: string; events?: number; transactions?: number; bytes?: number; durationMs: number }[];
   downServers: string[];
   changes: FailoverContext['changes'];
-  error?: { phase: string; code: string; message: string; server?: string };
+  error?: { phase: string; code: MessageCode; message: string; server?: string };
 }
 
 export function reportText(r: FailoverReport): string {
@@ -123,6 +125,6 @@ export async function runReportScript(ctx: FailoverContext, report: FailoverRepo
   const subject = `${ctx.config.appName}: MySQL Master failover ${dead.hostname}${next ? ` to ${next.hostname}` : ''}${report.ok ? ' succeeded' : ' failed'}`;
   const args = reportArgs({ dead, next, recoveredSlaves: recovered, configFile: ctx.config.file, subject, body: reportText(report) });
   const r = await ctx.clients.hook('report_script', script, args, {}, ctx.timeouts.hookMs);
-  if (r.exitCode === 0) ctx.log.info('REPORT_SCRIPT', 'report_script done', { durationMs: r.durationMs });
-  else ctx.log.error('REPORT_SCRIPT_FAILED', `report_script failed (exit ${r.exitCode ?? r.signal}${r.spawnError ? `: ${r.spawnError}` : ''})`, { durationMs: r.durationMs });
+  if (hookOutcome(r) === 'ok') ctx.log.info('REPORT_SCRIPT', 'report_script done', { durationMs: r.durationMs });
+  else ctx.log.error('REPORT_SCRIPT_FAILED', `report_script failed (${describeHookEnd(r)})`, { durationMs: r.durationMs });
 }

@@ -6,6 +6,7 @@ import type { AppConfig, ServerConfig } from '../config/types.js';
 import type { ManagerLog } from '../core/log.js';
 import type { ServerState } from '../mysql/types.js';
 import type { Clients } from '../core/clients.js';
+import type { MessageCode } from '../core/codes.js';
 
 
 export interface FailoverTimeouts {
@@ -75,9 +76,9 @@ export type FailoverPhaseName =
 /** A failover that cannot go on: which phase, which server, what, and what was already changed. */
 export class FailoverError extends Error {
   readonly phase: string;
-  readonly code: string;
+  readonly code: MessageCode;
   readonly server?: string;
-  constructor(phase: string, code: string, message: string, server?: string) {
+  constructor(phase: string, code: MessageCode, message: string, server?: string) {
     super(message);
     this.name = 'FailoverError';
     this.phase = phase;

@@ -10,12 +10,13 @@
 //   3. write that diff on the manager, upload it, apply it with mysqlbinlog | mysql.
 import { join } from 'node:path';
 import { compareCoordinates, formatCoordinate } from '../binlog/coordinates.js';
-import { rangesAcross, sshRangeSource, writeDiffFile, type DiffRange, type DiffResult } from '../binlog/diff.js';
-import { mapRelayPosition, readRelayLogIndex, sshRelaySource, type RelayMapResult } from '../binlog/relay-map.js';
+import { rangesAcross, writeDiffFile, type DiffRange, type DiffResult } from '../binlog/diff.js';
+import { mapRelayPosition, readRelayLogIndex, type RelayMapResult } from '../binlog/relay-map.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { BinlogCoordinate, ServerState } from '../mysql/types.js';
 import type { SshHost } from '../core/clients.js';
+import { sshRangeSource, sshRelaySource } from '../ssh/byte-sources.js';
 import { shellQuote } from '../ssh/quote.js';
 import { FailoverError, type FailoverContext, type ServerView } from './context.js';
 import { withDeadline, type ServerSession } from '../core/clients.js';

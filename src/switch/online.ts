@@ -11,12 +11,14 @@
 import { formatCoordinate } from '../binlog/coordinates.js';
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import { onlineChangeArgs } from '../core/hook-args.js';
+import { describeHookEnd, hookOutcome } from '../core/hook-run.js';
 import type { ManagerLog } from '../core/log.js';
 import { runChangeMaster, waitForMasterPos } from '../mysql/commands.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { BinlogCoordinate, ServerState } from '../mysql/types.js';
 import { type Clients, type ServerSession } from '../core/clients.js';
+import { masterOf, surveyServers } from '../core/survey.js';
 
 export interface OnlineSwitchOptions {
   newMasterId: string;
@@ -62,27 +64,9 @@ export interface SwitchResult {
   steps: { name: string; durationMs: number }[];
 }
 
-function sameHost(ss: { masterHost: string; masterPort: number }, s: ServerConfig): boolean {
-  const h = ss.masterHost.toLowerCase();
-  return ss.masterPort === s.port && (h === s.hostname.toLowerCase() || h === s.ip.toLowerCase());
-}
-
 /** Everything that must hold before anything is changed. */
 export async function planSwitch(config: AppConfig, clients: Clients, opts: OnlineSwitchOptions): Promise<SwitchPlan> {
-  const states = await Promise.all(
-    config.servers.map(async (server) => {
-      try {
-        const s = await clients.mysql(server, { connectTimeoutMs: 3000 });
-        try {
-          return { server, state: await readServerState(s) };
-        } finally {
-          await s.close();
-        }
-      } catch (err) {
-        return { server, error: (err as Error).message };
-      }
-    }),
-  );
+  const states = await surveyServers(config, clients, { connect: { connectTimeoutMs: 3000 } });
   const problems: string[] = [];
   for (const s of states) if (!s.state) problems.push(`${s.server.id} does not answer: ${s.error}`);
   const roots = states.filter((s) => s.state && !s.state.slaveStatus && !s.state.readOnly);
@@ -94,7 +78,7 @@ export async function planSwitch(config: AppConfig, clients: Clients, opts: Onli
   if (newMaster === master) throw new SwitchError('check', `${opts.newMasterId} is the current master`, false);
   for (const s of slaves) {
     const ss = s.state.slaveStatus;
-    if (!ss || !sameHost(ss, master.server)) {
+    if (!ss || masterOf(ss, states, s) !== master) {
       problems.push(`${s.server.id} is not a slave of the master ${master.server.id}`);
       continue;
     }
@@ -185,8 +169,9 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
       await step('master_ip_online_change_script --command=stop', async () => {
         const r = await clients.hook('master_ip_online_change_script', hook, onlineChangeArgs('stop', master, newMaster, opts.origMasterIsNewSlave), hookEnv, 60_000);
         // MHA 0.58 (MasterRotate.pm reject_update): 0 ok, 10 "Proceeding." with a warning, other: abort.
-        if (r.exitCode === 10) log.warn('HOOK_PROCEEDING', 'master_ip_online_change_script --command=stop exited 10: proceeding, as MHA does (the script says writes may not be fully disabled)');
-        else if (r.exitCode !== 0) throw new Error(`master_ip_online_change_script --command=stop failed (exit ${r.exitCode ?? r.signal})`);
+        const outcome = hookOutcome(r);
+        if (outcome === 'proceed') log.warn('HOOK_PROCEED', 'master_ip_online_change_script --command=stop exited 10: proceeding, as MHA does (the script says writes may not be fully disabled)');
+        else if (outcome === 'failed') throw new Error(`master_ip_online_change_script --command=stop failed (${describeHookEnd(r)})`);
       });
     } catch (err) {
       await Promise.all([lock, masterAdmin, nmSession, ...otherSessions.map((x) => x.session)].map((x: ServerSession) => x.close().catch(() => undefined)));
@@ -296,8 +281,9 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
         const r = await clients.hook('master_ip_online_change_script', hook, onlineChangeArgs('start', master, newMaster, opts.origMasterIsNewSlave), hookEnv, 60_000);
         // MHA: 10 is "Proceeding." with a warning; any other failure aborted MHA's switch after the
         // master had moved. ha logs it and the switch stands (the new master already has every write).
-        if (r.exitCode === 10) log.warn('HOOK_PROCEEDING', 'master_ip_online_change_script --command=start exited 10: proceeding, as MHA does');
-        else if (r.exitCode !== 0) log.error('HOOK_FAILED', `master_ip_online_change_script --command=start failed (exit ${r.exitCode ?? r.signal}): ${newMaster.id} is the master but may not be announced`);
+        const outcome = hookOutcome(r);
+        if (outcome === 'proceed') log.warn('HOOK_PROCEED', 'master_ip_online_change_script --command=start exited 10: proceeding, as MHA does');
+        else if (outcome === 'failed') log.error('HOOK_FAILED', `master_ip_online_change_script --command=start failed (${describeHookEnd(r)}): ${newMaster.id} is the master but may not be announced`);
       });
     }
     await step('verify replication', async () => {

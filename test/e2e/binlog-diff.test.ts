@@ -18,11 +18,12 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { localDiffSource, rangesAcross, sshRangeSource, writeDiffFile, type DiffRange, type DiffResult } from '../../src/binlog/diff.js';
+import { localDiffSource, rangesAcross, writeDiffFile, type DiffRange, type DiffResult } from '../../src/binlog/diff.js';
 import { EventType, isControlEvent } from '../../src/binlog/event-types.js';
 import { sortLogFiles } from '../../src/binlog/files.js';
 import { BinlogParser } from '../../src/binlog/parser.js';
-import { mapRelayPosition, readRelayLogIndex, sshRelaySource } from '../../src/binlog/relay-map.js';
+import { mapRelayPosition, readRelayLogIndex } from '../../src/binlog/relay-map.js';
+import { sshRangeSource, sshRelaySource } from '../../src/ssh/byte-sources.js';
 import { SshConnection } from '../../src/ssh/index.js';
 import { Lab, type LabHost, type Row } from '../lab/lab.js';
 

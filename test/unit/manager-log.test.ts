@@ -63,7 +63,7 @@ async function story(log: ManagerLog, inPhase: (status: () => void) => Promise<v
   log.status('Monitoring master server1');
   log.error('MASTER_DEAD', 'master 10.0.0.11:3306 is dead: starting the failover', { server: 'server1' });
   log.phaseStart('3 Master recovery');
-  log.info('APPLY', 'applying the diff to server2');
+  log.info('DIFF_APPLIED', 'applying the diff to server2');
   await inPhase(() => undefined);
   log.phaseEnd('3 Master recovery', true, 412);
   log.phaseStart('6 Report');
@@ -207,14 +207,14 @@ describe('manager log', () => {
     const out = new FakeStream(false);
     const log = new ManagerLog({ format: 'human', out, minLevel: 'warning' });
     await story(log, () => sleep(1));
-    log.warn('PING', 'ping 1 failed');
+    log.warn('PING_FAILED', 'ping 1 failed');
     assert.deepEqual(unstamped(out.text.split('\n').slice(0, -1)), [
       'ERROR: server1 master 10.0.0.11:3306 is dead: starting the failover',
       'WARNING: ping 1 failed',
     ]);
     const dbg = new FakeStream(false);
     const debugLog = new ManagerLog({ format: 'human', out: dbg, minLevel: 'debug' });
-    debugLog.debug('SQL', 'SHOW SLAVE STATUS');
+    debugLog.debug('SQL_THREAD_WAIT', 'SHOW SLAVE STATUS');
     assert.match(dbg.text, /SHOW SLAVE STATUS/, 'log_level=debug writes debug lines');
   });
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { deadMasterConfDecision, removeServerBlock } from '../../src/cli/manager.js';
+import { deadMasterConfDecision, removeServerBlock } from '../../src/manager/run.js';
 import { confirmDeath, watchMaster } from '../../src/manager/monitor.js';
 import { ManagerLog } from '../../src/core/log.js';
 import { Writable } from 'node:stream';

@@ -584,7 +584,6 @@ async function fcAssert<T>(prop: fc.IAsyncProperty<T>, params: fc.Parameters<T>)
 
 describe('relay-log position mapper: property tests against a brute-force oracle', () => {
   it('maps every coordinate as the oracle does, on the fast path and with a full scan', async () => {
-    const t0 = Date.now();
     let checked = 0;
     const kinds = new Map<string, number>();
     await fcAssert(
@@ -610,10 +609,8 @@ describe('relay-log position mapper: property tests against a brute-force oracle
       }),
       { numRuns: Number(process.env.HA_FC_RUNS ?? 300), seed: Number(process.env.HA_FC_SEED ?? 20240611) },
     );
-    const ms = Date.now() - t0;
     for (const kind of ['found', 'found/inside', 'at-end', 'older', 'newer', 'not-boundary']) assert.ok(kinds.has(kind), `some coordinates are ${kind}: ${[...kinds.keys()].join(', ')}`);
     assert.ok(checked > 2000, `${checked} coordinates`);
-    assert.ok(ms < 20_000, `${ms} ms`);
   });
 });
 

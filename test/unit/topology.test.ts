@@ -63,11 +63,17 @@ describe('topology analysis', () => {
 
   it('reports a slave of an unknown master and a multi-tier slave', () => {
     const obs = healthy();
-    obs[2]!.state!.slaveStatus = fakeSlaveStatus(7);
+    obs[2]!.state!.slaveStatus = fakeSlaveStatus(7, { masterServerId: 7 });
     assert.deepEqual(codes(analyze(obs), 'error'), ['SLAVE_OF_UNKNOWN_MASTER@server3']);
     obs[2]!.state!.slaveStatus = fakeSlaveStatus(2);
     assert.deepEqual(codes(analyze(obs), 'error'), ['MULTI_TIER_SLAVE@server3']);
     obs[2] = { ...obs[2]!, server: fakeServer(3, { multiTierSlave: true }) };
+    assert.deepEqual(codes(analyze(obs), 'error'), []);
+  });
+
+  it('a slave reaching the master through an address no server block names (a VIP) is matched by Master_Server_Id', () => {
+    const obs = healthy();
+    obs[2]!.state!.slaveStatus = fakeSlaveStatus(7, { masterServerId: 1 });
     assert.deepEqual(codes(analyze(obs), 'error'), []);
   });
 

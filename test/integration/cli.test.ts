@@ -13,7 +13,7 @@ import { buildProgram } from '../../src/cli/main.js';
 import { managerFiles, writeFailoverReport, writeStatus, type StatusName, Status } from '../../src/manager/state.js';
 import type { FailoverReport } from '../../src/phases/6-report.js';
 import { runHa, type HaRun } from '../e2e/ha.js';
-import { fakeConfig } from './fakes.js';
+import { fakeConfig } from '../unit/fakes.js';
 
 /** Every command path, the program itself first ("" = `ha`). */
 function commandPaths(): string[] {
