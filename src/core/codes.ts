@@ -131,6 +131,7 @@ const REGISTRY = {
   SLAVE_RECOVERED: 'a slave replicates from the new master',
   SLAVE_RECOVERY_FAILED: 'a slave could not be recovered',
   RESET_SLAVE: 'RESET SLAVE ALL on the new master',
+  RESET_SLAVE_FAILED: 'RESET SLAVE ALL failed on a new master that already takes writes: it keeps stopped, stale slave settings',
   SKIP_RESET_SLAVE: 'skip_reset_slave=1: the new master keeps its slave settings',
   REPORT: 'a line of the failover report',
   ABORTED: 'the failover stopped on request after the step in progress',
@@ -143,6 +144,7 @@ const REGISTRY = {
   SWITCH_STEP: 'a step of the switch and how long it took',
   SWITCH_ROLLBACK: 'the switch failed: rolling back',
   SWITCH_ROLLED_BACK: 'rolled back: the old master takes writes again',
+  SWITCH_ROLLBACK_FAILED: 'the switch failed and the old master could not be made writable again: no server takes writes',
   SWITCH_FAILED: 'the switch failed',
   SWITCH_DONE: 'the switch completed',
 

@@ -289,7 +289,7 @@ describe('online switch on the fake cluster: master_ip_online_change_script', ()
     c.hooks.on('master_ip_online_change_script', 10, { command: 'stop' }).on('master_ip_online_change_script', 1, { command: 'start' });
     const { log } = await switchTo(c, 'server2', { origMasterIsNewSlave: true });
     assertSwitched(c, 'server1', 'server2', ['server3', 'server1']);
-    assert.ok(log.entries.some((e) => e.code === 'HOOK_PROCEEDING'));
+    assert.ok(log.entries.some((e) => e.code === 'HOOK_PROCEED'));
     assert.ok(log.entries.some((e) => e.code === 'HOOK_FAILED' && /--command=start failed \(exit 1\)/.test(e.message)));
     const [stop, start] = c.hooks.callsOf('master_ip_online_change_script');
     assert.ok(stop!.args.includes('--orig_master_is_new_slave') && stop!.args.includes('--new_master_host=10.9.0.12'));
