@@ -68,7 +68,7 @@ function parseArgs(argv: string[]): Options {
       o.scenarios = s as ScenarioId[];
     } else if (a === '--tools') {
       const t = val().split(',').map((x) => (x.toLowerCase() === 'mha' ? 'MHA' : x.toLowerCase() === 'ha' ? 'ha' : usage(`--tools: ha, mha (got ${x})`)));
-      o.tools = t as ToolName[];
+      o.tools = t;
     } else if (a === '--out') o.out = path.resolve(val());
     else if (a === '--charts') o.charts = path.resolve(val());
     else if (a === '--no-stock') o.stock = false;
@@ -572,7 +572,7 @@ interface DocInput {
   date: string;
   command: string;
   durationS: number;
-  machine: Record<string, unknown>;
+  machine: Machine;
   git: { commit: string; dirty: string[] };
   stock: StockResult[];
   summaryMarkdown: string;
@@ -664,7 +664,17 @@ function writeDoc(section: string): void {
 
 // ---------------------------------------------------------------------------------------------
 
-async function machine(): Promise<Record<string, unknown>> {
+interface Machine {
+  cpu: string;
+  memoryGiB: number;
+  kernel: string;
+  node: string;
+  mariadb: string;
+  mha: string;
+  perl: string;
+}
+
+async function machine(): Promise<Machine> {
   const cpus = os.cpus();
   const mha = await execa('dpkg-query', ['-W', '-f=${Version}', 'mha4mysql-manager'], { reject: false });
   return {
@@ -769,7 +779,7 @@ main().then(
   // Exit explicitly: connections to a host whose network a scenario cut are only half-closed by
   // mysql2 (a FIN waiting for an ACK) and would keep the process alive for minutes after the end.
   () => process.exit(process.exitCode ?? 0),
-  (e) => {
+  (e: unknown) => {
     process.stderr.write(`bench/failover: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   },

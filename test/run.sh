@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command (`npm test`): builds, makes sure the lab's prerequisites are installed,
-# then runs the unit tests, the integration tests (the real bin/ha, MHA's own Config.pm) and the
-# end-to-end tests on real lab hosts.
+# The README's test command (`npm test`): builds, lints (npm run lint), makes sure the lab's
+# prerequisites are installed, then runs the unit tests, the integration tests (the real bin/ha,
+# MHA's own Config.pm) and the end-to-end tests on real lab hosts.
 # Usage: test/run.sh [unit|integration|e2e|FILE.test.ts...]
 #   unit: no root, no Debian package, no network: the logic, the fake cluster, the binlog engine.
 set -euo pipefail
@@ -14,6 +14,9 @@ echo "== build"
 # From scratch: a test file moved or deleted must not linger as a stale .js in dist/.
 rm -rf dist
 npx tsc -p tsconfig.json
+# Every mode, a single file included: a lint error fails the run like a failing test.
+echo "== lint (npm run lint: eslint, prettier --check)"
+npm run --silent lint
 
 what=${1:-all}
 files=()

@@ -311,7 +311,7 @@ export async function generateDataSet(dir: string, targetBytes: number, log: Log
     for (;;) {
       [st] = await lab.sql(2, 'SHOW SLAVE STATUS');
       if (st && String(st.Master_Log_File) === endFile && Number(st.Read_Master_Log_Pos) === endPos) break;
-      if (st?.Slave_IO_Running !== 'Yes') throw new Error(`slave IO thread stopped: ${String(st?.Last_IO_Error ?? '')}`);
+      if (st?.Slave_IO_Running !== 'Yes') throw new Error(`slave IO thread stopped: ${(st?.Last_IO_Error as string | undefined) ?? ''}`);
       if (Date.now() > deadline) throw new Error(`slave IO thread did not catch up in 10 min (at ${String(st?.Master_Log_File)}:${String(st?.Read_Master_Log_Pos)})`);
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -205,7 +205,7 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
         add('error', Code.GTID_MASTER_LACKS_GTID, `slaves use auto-position but gtid_mode=${master.state.gtid.mode ?? 'OFF'} on the master`, master.server.id);
       }
       if (master.state.gtid.enabled) {
-        const masterSet = safeParse(() => MysqlGtidSet.parse(master!.state.gtid.executed));
+        const masterSet = safeParse(() => MysqlGtidSet.parse(master.state.gtid.executed));
         for (const o of slaveObs) {
           const slaveSet = safeParse(() => MysqlGtidSet.parse(o.state.gtid.executed));
           if (!masterSet || !slaveSet) continue;
@@ -216,7 +216,7 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
         }
       }
     } else {
-      const masterPos = safeParse(() => parseMariadbGtidList(master!.state.gtid.binlogPos ?? ''));
+      const masterPos = safeParse(() => parseMariadbGtidList(master.state.gtid.binlogPos ?? ''));
       for (const o of slaveObs) {
         const binlogPos = safeParse(() => parseMariadbGtidList(o.state.gtid.binlogPos ?? ''));
         const slavePos = safeParse(() => parseMariadbGtidList(o.state.gtid.slavePos ?? ''));

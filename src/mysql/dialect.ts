@@ -257,6 +257,8 @@ function toWaitInteger(value: unknown, fn: string): number | null {
   if (typeof value === 'number' && Number.isInteger(value)) return value;
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return Number(value.trim());
+  // Whatever else the driver returned (a fraction, a Buffer, a Date): String() shows it as well as anything.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   throw new Error(`${fn} returned ${JSON.stringify(String(value))}, expected an integer or NULL`);
 }
 

@@ -188,6 +188,8 @@ async function readSlaveStatus(runner: SqlRunner, dialect: Dialect, vars: Variab
 function rejectMultiSource(rows: Row[], sql: string): void {
   const names = rows.map((row) => {
     const found = findColumn(row, [...SLAVE_STATUS_COLUMNS.channelName, ...SLAVE_STATUS_COLUMNS.connectionName]);
+    // A name column: a string, or a Buffer (binary collation) that String() decodes.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     return found === undefined || found.value === null ? '' : String(found.value);
   });
   if (rows.length === 1 && names[0] === '') return;
@@ -367,5 +369,7 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'object') return Buffer.isBuffer(value) ? `a ${value.length}-byte buffer` : `an object`;
+  // Objects are handled above: what is left (a number, a boolean) has a useful String().
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return String(value);
 }

@@ -316,7 +316,7 @@ async function purgeForReal(
   }
   if (after) {
     result.kept = after.map(resolve);
-    const stillListed = linked.filter((l) => after!.includes(l.entry)).map((l) => baseName(l.entry));
+    const stillListed = linked.filter((l) => after.includes(l.entry)).map((l) => baseName(l.entry));
     const purgedFromIndex = linked.length - stillListed.length;
     if (purgedFromIndex > result.files.length) errors.push(`${purgedFromIndex} relay logs left the index but only ${result.files.length} were deleted from disk`);
   }

@@ -174,7 +174,7 @@ async function haFind(index: string, c: Coord, extra: string[] = []): Promise<{ 
 }
 
 async function inParallel<T, R>(items: T[], n: number, f: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out: R[] = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: n }, async () => {

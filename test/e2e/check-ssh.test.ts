@@ -118,7 +118,7 @@ describe('ha check-ssh (lab)', () => {
     assert.equal(r.exitCode, 1);
     for (const h of r.json.hosts) {
       assert.equal(h.error?.kind, 'auth', JSON.stringify(h));
-      assert.match(h.error!.message, new RegExp(`authentication failed: user root was refused with ${lab.wrongSshKeyFile.replace(/[.]/g, '\\.')}`));
+      assert.match(h.error.message, new RegExp(`authentication failed: user root was refused with ${lab.wrongSshKeyFile.replace(/[.]/g, '\\.')}`));
     }
   });
 

@@ -25,7 +25,7 @@ const ADMIN_PORT = 9999;
 /** Replaces `from` in text, failing when the sample no longer has it (the test would drift). */
 function swap(text: string, from: string | RegExp, to: string): string {
   assert.ok(typeof from === 'string' ? text.includes(from) : from.test(text), `conf/haproxy.cfg no longer contains ${from}`);
-  return text.replaceAll(from as string, to);
+  return text.replaceAll(from, to);
 }
 
 describe('HAProxy hook scripts (lab)', () => {

@@ -115,7 +115,7 @@ describe('lab: 3 hosts, file/position replication', { timeout: 120_000 }, () => 
     for (const h of lab.hosts.slice(1)) {
       const rows = await lab.sql(h, 'SELECT id, v FROM hatest.t1 ORDER BY id');
       assert.deepEqual(
-        rows.map((r) => [r.id, r.v]),
+        rows.map((r): unknown[] => [r.id, r.v]),
         [
           [1, 'one'],
           [2, 'two'],

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { managerFiles, removeStatus, writeStatus } from '../../src/manager/state.js';
-import { Lab } from '../lab/lab.js';
+import { Lab, type Row } from '../lab/lab.js';
 import { runHa, runHaJson } from './ha.js';
 import { Scenario, assertAllEqual, eventsFromRelayOf, expectCompletedFailover, lagSlave } from './manager-harness.js';
 
@@ -80,7 +80,7 @@ function leftovers(lab: Lab, h: number): string[] {
   return [host.remoteWorkdir, host.relayDir].flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.startsWith('ha-purged-relay-log.')) : []));
 }
 
-async function slave(lab: Lab, h: number): Promise<Record<string, any>> {
+async function slave(lab: Lab, h: number): Promise<Row> {
   const [row] = await lab.sql(h, 'SHOW SLAVE STATUS');
   assert.ok(row, `host ${h} is not a slave`);
   return row;
@@ -118,7 +118,7 @@ async function assertPurged(lab: Lab, h: number, r: HostJson, indexBefore: strin
   // What is kept: the index is what is on disk, and it holds the SQL thread's relay log.
   assert.deepEqual([...disk.keys()].sort(), [...index].sort(), `host ${h}: relay logs on disk vs index`);
   const st = await slave(lab, h);
-  assert.ok(index.includes(st.Relay_Log_File), `host ${h}: the SQL thread's ${st.Relay_Log_File} is not in the index ${index.join(' ')}`);
+  assert.ok(index.includes(String(st.Relay_Log_File)), `host ${h}: the SQL thread's ${st.Relay_Log_File} is not in the index ${index.join(' ')}`);
   assert.ok(index.length < indexBefore.length, `host ${h}: index not shorter (${indexBefore.length} → ${index.length})`);
   assert.equal(await relayLogPurge(lab, h), 0, `relay_log_purge on host ${h}`);
   assert.deepEqual(r.relayLogPurge, { before: false, restored: true });
@@ -153,7 +153,7 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
       const st = await slave(lab, h);
       // Everything before the SQL thread's relay log, which itself is kept.
       const index = relayIndex(lab, h);
-      assert.deepEqual(hr.files.map((f) => base(f.file)), index.slice(0, index.indexOf(st.Relay_Log_File)));
+      assert.deepEqual(hr.files.map((f) => base(f.file)), index.slice(0, index.indexOf(String(st.Relay_Log_File))));
       assert.ok(hr.files.length >= 3, hr.message);
     }
     assert.deepEqual(relayIndex(lab, 2), before2, 'dry run changed the index');
@@ -367,7 +367,7 @@ describe('ha purge-relay-logs (lab, MariaDB GTID replication)', () => {
     }
     await lab.sql(1, `INSERT INTO hatest.purge_t (v) VALUES ('after the purge')`);
     await lab.waitForSlaveSync([2, 3], 20_000);
-    const pos = await Promise.all([1, 2, 3].map(async (h) => (await lab.sql(h, 'SELECT @@GLOBAL.gtid_current_pos AS p'))[0]!.p));
+    const pos = await Promise.all([1, 2, 3].map(async (h): Promise<unknown> => (await lab.sql(h, 'SELECT @@GLOBAL.gtid_current_pos AS p'))[0]!.p));
     assert.deepEqual(new Set(pos).size, 1, `GTID positions differ: ${pos.join(' ')}`);
     await assertAllEqual(lab, 1, [2, 3]);
   });

@@ -240,6 +240,8 @@ export async function waitFor<T>(
       lastErr = e;
     }
     if (Date.now() > deadline) {
+      // lastErr is whatever check() threw; for a non-Error (a string, in practice) String() is the description.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string
       const why = lastErr instanceof Error ? `: ${lastErr.message}` : lastErr ? `: ${String(lastErr)}` : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
     }

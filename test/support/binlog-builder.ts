@@ -700,7 +700,7 @@ export function buildRelaySet(plan: RelayPlan): RelaySet {
     files: files.map((f) => ({ name: f.name, bytes: f.toBuffer() })),
     copies,
     markers,
-    readPosition: readPos!,
+    readPosition: readPos,
     ownServerId: slaveId,
     indexText: (dir?: string) => files.map((f) => `${dir ?? '.'}/${f.name}\n`).join(''),
   };
