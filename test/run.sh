@@ -14,11 +14,15 @@ echo "== build"
 # From scratch: a test file moved or deleted must not linger as a stale .js in dist/.
 rm -rf dist
 npx tsc -p tsconfig.json
-# Every mode, a single file included: a lint error fails the run like a failing test.
-echo "== lint (npm run lint: eslint, prettier --check)"
-npm run --silent lint
 
 what=${1:-all}
+
+# The whole run (npm test, CI) lints: a lint error fails it like a failing test. The tiers run
+# alone (npm run test:unit, a single file) are the quick loop and leave it to npm run lint.
+if [ "$what" = all ]; then
+  echo "== lint (npm run lint: eslint, prettier --check)"
+  npm run --silent lint
+fi
 files=()
 case "$what" in
   unit) files=(dist/test/unit/*.test.js) ;;

@@ -306,9 +306,7 @@ interface MasterEv {
   ownServerId?: number;
 }
 
-type Step =
-  | { kind: 'event'; ev: MasterEv; superseded?: Coord }
-  | { kind: 'skip' };
+type Step = { kind: 'event'; ev: MasterEv; superseded?: Coord } | { kind: 'skip' };
 
 const TWO32 = 2 ** 32;
 const BEGIN_RE = /^\s*(BEGIN|START\s+TRANSACTION|XA\s+(START|BEGIN))\b/i;
@@ -715,15 +713,11 @@ interface ScanOutcome {
  * Maps a master coordinate into a slave's relay logs (`relayFiles` in index order, as paths the
  * source can read). See the file comment for the algorithm and docs/binlog.md for the results.
  */
-export async function mapRelayPosition(
-  source: RelayLogSource,
-  relayFiles: string[],
-  target: MasterCoordinate,
-  opts: RelayMapOptions = {},
-): Promise<RelayMapResult> {
+export async function mapRelayPosition(source: RelayLogSource, relayFiles: string[], target: MasterCoordinate, opts: RelayMapOptions = {}): Promise<RelayMapResult> {
   const t0 = Date.now();
   if (relayFiles.length === 0) throw new RelayMapError('no relay log to read');
-  if (!Number.isSafeInteger(target.position) || target.position < 4) throw new RelayMapError(`master position ${target.position} cannot be an event boundary (binlog events start at 4)`);
+  if (!Number.isSafeInteger(target.position) || target.position < 4)
+    throw new RelayMapError(`master position ${target.position} cannot be an event boundary (binlog events start at 4)`);
   try {
     parseBinlogName(target.file);
   } catch (err) {
@@ -844,7 +838,11 @@ export async function mapRelayPosition(
       if (stop) return out;
       const summary = parser.finish();
       if (summary.truncated && i < heads.length - 1) {
-        throw new BinlogCorruptError(h.path, summary.truncated.position, `ends inside an event (${summary.truncated.have} of its ${summary.truncated.need} bytes) but is not the last relay log`);
+        throw new BinlogCorruptError(
+          h.path,
+          summary.truncated.position,
+          `ends inside an event (${summary.truncated.have} of its ${summary.truncated.need} bytes) but is not the last relay log`,
+        );
       }
       out.endOffset = summary.endPosition;
     }

@@ -79,10 +79,14 @@ export async function checkRepl(config: AppConfig, opts: { secondsBehindMaster?:
   const { observations, topology } = await surveyTopology(config, { mysql: (server) => deps.openServer(server) }, { extra: binlogSizes, resolve: deps.resolve }, analyzeOptions);
   for (const o of observations) {
     if (o.state) {
-      reporter.ok(Code.MYSQL_OK, `${o.server.hostname}:${o.server.port} ${o.state.version.raw}, server_id ${o.state.serverId}, read_only=${o.state.readOnly ? 1 : 0}, log_bin=${o.state.logBin ? 1 : 0}, binlog_format=${o.state.binlogFormat}`, {
-        server: o.server.id,
-        durationMs: o.durationMs,
-      });
+      reporter.ok(
+        Code.MYSQL_OK,
+        `${o.server.hostname}:${o.server.port} ${o.state.version.raw}, server_id ${o.state.serverId}, read_only=${o.state.readOnly ? 1 : 0}, log_bin=${o.state.logBin ? 1 : 0}, binlog_format=${o.state.binlogFormat}`,
+        {
+          server: o.server.id,
+          durationMs: o.durationMs,
+        },
+      );
     }
   }
   reporter.heading('Replication topology');
@@ -106,7 +110,8 @@ export async function checkRepl(config: AppConfig, opts: { secondsBehindMaster?:
   if (master && failoverScript && scriptUsable) {
     const r = await (deps.hook ?? runHook)('master_ip_failover_script', failoverScript, masterIpFailoverStatusArgs(master.server), { timeoutMs: 30_000 });
     const detail = r.output.trim().split('\n').slice(-3).join(' / ');
-    if (hookOutcome(r) === 'ok') reporter.ok(Code.HOOK_STATUS_OK, `master_ip_failover_script --command=status: ok (${r.durationMs} ms)${detail ? `: ${detail}` : ''}`, { server: master.server.id });
+    if (hookOutcome(r) === 'ok')
+      reporter.ok(Code.HOOK_STATUS_OK, `master_ip_failover_script --command=status: ok (${r.durationMs} ms)${detail ? `: ${detail}` : ''}`, { server: master.server.id });
     else {
       reporter.error(
         Code.HOOK_STATUS_FAILED,

@@ -43,7 +43,12 @@ export async function checkSsh(config: AppConfig, deps: CheckSshDeps, started = 
     ok,
     exitCode,
     durationMs: Date.now() - started,
-    message: ok ? 'All SSH checks passed' : `SSH checks failed on ${results.filter((r) => !r.ok).map((r) => r.server).join(', ')}`,
+    message: ok
+      ? 'All SSH checks passed'
+      : `SSH checks failed on ${results
+          .filter((r) => !r.ok)
+          .map((r) => r.server)
+          .join(', ')}`,
     hosts: results,
   });
   return exitCode;
@@ -77,8 +82,10 @@ async function checkHost(server: ServerConfig, deps: CheckSshDeps): Promise<{ re
 }
 
 async function checkHostInto(server: ServerConfig, deps: CheckSshDeps, findings: Finding[]): Promise<HostSshResult> {
-  const at = (severity: Finding['severity']) => (code: MessageCode, message: string, extra: Partial<Finding> = {}) =>
-    findings.push({ code, severity, message, ...extra });
+  const at =
+    (severity: Finding['severity']) =>
+    (code: MessageCode, message: string, extra: Partial<Finding> = {}) =>
+      findings.push({ code, severity, message, ...extra });
   const reporter = { ok: at('ok'), info: at('info'), error: at('error') };
   const where = `${server.ssh.user}@${server.ssh.host}:${server.ssh.port}`;
   const t0 = Date.now();
@@ -118,11 +125,15 @@ async function checkHostInto(server: ServerConfig, deps: CheckSshDeps, findings:
 
   let ok = true;
   const tool = probe.binlogTool ? `${probe.binlogTool.version || probe.binlogTool.path}` : undefined;
-  reporter.ok(Code.SSH_OK, `${where} ssh ok as ${probe.user || server.ssh.user}, host key ${conn.hostKey.fingerprint} (${conn.hostKey.verifiedBy}), handshake ${formatDuration(sshMs)}`, {
-    server: server.id,
-    durationMs: Date.now() - t0,
-    data: { hostKeyFingerprint: conn.hostKey.fingerprint, hostKeyVerifiedBy: conn.hostKey.verifiedBy, handshakeMs: sshMs, probeMs: probe.durationMs },
-  });
+  reporter.ok(
+    Code.SSH_OK,
+    `${where} ssh ok as ${probe.user || server.ssh.user}, host key ${conn.hostKey.fingerprint} (${conn.hostKey.verifiedBy}), handshake ${formatDuration(sshMs)}`,
+    {
+      server: server.id,
+      durationMs: Date.now() - t0,
+      data: { hostKeyFingerprint: conn.hostKey.fingerprint, hostKeyVerifiedBy: conn.hostKey.verifiedBy, handshakeMs: sshMs, probeMs: probe.durationMs },
+    },
+  );
   if (tool) {
     reporter.ok(Code.SSH_OK, `binlog tool: ${probe.binlogTool!.path} (${tool})`, { server: server.id });
   } else {

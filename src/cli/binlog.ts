@@ -50,7 +50,7 @@ or no subcommand given.`,
     .option('--start-position <offset>', 'start at this byte offset of the first file (an event boundary)', parseOffset)
     .option('--json', 'one JSON object per event (JSON lines), then one summary object per file', false)
     .option('--no-verify-checksum', 'do not check CRC32 checksums (faster; damage goes unnoticed)')
-    .option('--summary', 'print only each file\'s summary with event counts by type', false)
+    .option('--summary', "print only each file's summary with event counts by type", false)
     .addHelpText(
       'after',
       `
@@ -84,7 +84,9 @@ function infoText(info: EventInfo | undefined): string {
     case 'xid':
       return `xid ${info.xid}`;
     case 'gtid':
-      return info.flavor === 'mariadb' ? `GTID ${info.gtid}${info.standalone ? ' (standalone)' : ''}` : `${info.anonymous ? 'anonymous ' : ''}GTID ${info.anonymous ? '' : info.gtid}`.trim();
+      return info.flavor === 'mariadb'
+        ? `GTID ${info.gtid}${info.standalone ? ' (standalone)' : ''}`
+        : `${info.anonymous ? 'anonymous ' : ''}GTID ${info.anonymous ? '' : info.gtid}`.trim();
     case 'previous-gtids':
       return info.gtidSet || '(empty)';
     case 'gtid-list':
@@ -186,12 +188,21 @@ export async function runBinlogEvents(opts: BinlogEventsOptions, out: NodeJS.Wri
     }
     const byType = Object.fromEntries([...counts].sort((a, b) => a[0] - b[0]).map(([t, n]) => [eventTypeName(t), n]));
     if (opts.json) {
-      out.write(`${JSON.stringify({ file: basename(file), summary: { ...(opts.summary ? { byType } : {}), events: summary.events, endPosition: summary.endPosition, safeEnd: summary.safeEnd, truncated: summary.truncated ?? null, openTransactionStart: summary.openTransactionStart ?? null, relayLog: summary.isRelayLog } })}\n`);
+      out.write(
+        `${JSON.stringify({ file: basename(file), summary: { ...(opts.summary ? { byType } : {}), events: summary.events, endPosition: summary.endPosition, safeEnd: summary.safeEnd, truncated: summary.truncated ?? null, openTransactionStart: summary.openTransactionStart ?? null, relayLog: summary.isRelayLog } })}\n`,
+      );
     } else {
       out.write(`# ${summary.events} events, read to offset ${summary.endPosition}${summary.isRelayLog ? ', relay log' : ''}\n`);
-      if (opts.summary) out.write(`# ${Object.entries(byType).map(([t, n]) => `${t}=${n}`).join(' ')}\n`);
+      if (opts.summary)
+        out.write(
+          `# ${Object.entries(byType)
+            .map(([t, n]) => `${t}=${n}`)
+            .join(' ')}\n`,
+        );
       if (summary.truncated) {
-        out.write(`# TRUNCATED: the last event at offset ${summary.truncated.position} has ${summary.truncated.have} of its ${summary.truncated.need} bytes; the last complete transaction ends at ${summary.safeEnd}\n`);
+        out.write(
+          `# TRUNCATED: the last event at offset ${summary.truncated.position} has ${summary.truncated.have} of its ${summary.truncated.need} bytes; the last complete transaction ends at ${summary.safeEnd}\n`,
+        );
       } else if (summary.openTransactionStart !== undefined) {
         out.write(`# the file ends inside a transaction that starts at ${summary.openTransactionStart}; the last complete transaction ends at ${summary.safeEnd}\n`);
       }

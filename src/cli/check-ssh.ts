@@ -9,7 +9,6 @@ import { openServer } from './deps.js';
 export type { CheckSshDeps, HostSshResult } from '../checks/check-ssh.js';
 export type CheckSshOptions = CommonOptions;
 
-
 export function registerCheckSsh(program: Command): void {
   addConfigOptions(
     program
@@ -36,4 +35,3 @@ export async function runCheckSsh(opts: CheckSshOptions, deps: CheckSshDeps): Pr
   if (typeof config === 'number') return config;
   return checkSsh(config, deps, started);
 }
-

@@ -57,10 +57,7 @@ export function loadConfigForCommand(command: string, opts: CommonOptions, repor
 }
 
 /** The action shared by commands that need SSH: build the reporter and pool, run, always close. */
-export async function runWithSsh<O extends CommonOptions>(
-  opts: O,
-  run: (opts: O, reporter: Reporter, ssh: SshPool) => Promise<number>,
-): Promise<void> {
+export async function runWithSsh<O extends CommonOptions>(opts: O, run: (opts: O, reporter: Reporter, ssh: SshPool) => Promise<number>): Promise<void> {
   const reporter = new Reporter({ json: opts.json, color: colorChoice(opts) });
   // ssh2 is loaded only by commands that use it: `ha binlog …` and --help start faster and smaller.
   const { SshPool } = await import('../ssh/client.js');

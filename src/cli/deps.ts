@@ -27,7 +27,15 @@ export function productionClients(ssh: SshPool): Clients {
   return {
     mysql: async (server, o) => {
       const { connect } = await import('../mysql/connection.js');
-      return connect({ host: server.ip, port: server.port, user: server.user, password: server.password, connectTimeoutMs: o?.connectTimeoutMs ?? MYSQL_CONNECT_TIMEOUT_MS, queryTimeoutMs: o?.queryTimeoutMs, label: server.id });
+      return connect({
+        host: server.ip,
+        port: server.port,
+        user: server.user,
+        password: server.password,
+        connectTimeoutMs: o?.connectTimeoutMs ?? MYSQL_CONNECT_TIMEOUT_MS,
+        queryTimeoutMs: o?.queryTimeoutMs,
+        label: server.id,
+      });
     },
     ssh: (server) => ssh.get(server.id, server.ssh, server.id),
     // execa is loaded on first use, like ssh2 and mysql2: `ha binlog …` never needs it.

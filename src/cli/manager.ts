@@ -35,10 +35,15 @@ export function registerManager(program: Command): void {
     .option('--ignore-last-failover', 'fail over even after an earlier failover error or within last_failover_minute', false)
     .option('--last-failover-minute <minutes>', 'refuse a second failover within this many minutes (default: last_failover_minute, 480)', positiveInt)
     .option('--remove-dead-master-conf', "after a fully successful failover, rewrite the config without the dead master's block (atomically)", false)
-    .option('--log-format <format>', 'human or json (one event per line)', (v) => {
-      if (v !== 'human' && v !== 'json') throw new InvalidArgumentError('human or json');
-      return v;
-    }, 'human')
+    .option(
+      '--log-format <format>',
+      'human or json (one event per line)',
+      (v) => {
+        if (v !== 'human' && v !== 'json') throw new InvalidArgumentError('human or json');
+        return v;
+      },
+      'human',
+    )
     .option('--no-color', 'plain output even on a terminal')
     .addHelpText(
       'after',
@@ -113,12 +118,24 @@ export async function runManager(opts: ManagerOptions): Promise<number> {
   const unlink = stopOnSignals(stop);
   let code: number;
   try {
-    code = await runManagerOperation(config, { ignoreLastFailover: opts.ignoreLastFailover, lastFailoverMinute: opts.lastFailoverMinute, removeDeadMasterConf: opts.removeDeadMasterConf, reportInLog: opts.logFormat === 'json' }, { clients: productionClients(ssh), log, stop });
+    code = await runManagerOperation(
+      config,
+      {
+        ignoreLastFailover: opts.ignoreLastFailover,
+        lastFailoverMinute: opts.lastFailoverMinute,
+        removeDeadMasterConf: opts.removeDeadMasterConf,
+        reportInLog: opts.logFormat === 'json',
+      },
+      { clients: productionClients(ssh), log, stop },
+    );
   } finally {
     unlink();
     await ssh.closeAll();
   }
-  if (log.file) notice(process.stdout, opts.logFormat, 'EXIT', `ha manager for ${config.appName} exits ${code}${code === ExitCode.OK ? '' : ' (failed)'}: see ${log.file}`, { exitCode: code, file: log.file });
+  if (log.file)
+    notice(process.stdout, opts.logFormat, 'EXIT', `ha manager for ${config.appName} exits ${code}${code === ExitCode.OK ? '' : ' (failed)'}: see ${log.file}`, {
+      exitCode: code,
+      file: log.file,
+    });
   return code;
 }
-

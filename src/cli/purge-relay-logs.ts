@@ -88,7 +88,14 @@ export async function runPurgeRelayLogs(opts: PurgeRelayLogsOptions, reporter: R
   const stop = new StopRequest();
   const unlink = stopOnSignals(stop);
   try {
-    return await runPurge(config, { servers: selected.servers, hostNamed: opts.host !== undefined, dryRun: opts.dryRun, waitSeconds: wait, workdir: opts.workdir }, reporter, deps, stop, started);
+    return await runPurge(
+      config,
+      { servers: selected.servers, hostNamed: opts.host !== undefined, dryRun: opts.dryRun, waitSeconds: wait, workdir: opts.workdir },
+      reporter,
+      deps,
+      stop,
+      started,
+    );
   } finally {
     unlink();
   }

@@ -62,13 +62,18 @@ export function registerSwitch(program: Command): void {
     .option('--running-seconds-limit <seconds>', 'online: refuse when a query has run longer than this on the master', seconds, 10)
     .option('--dry-run', 'online: run the checks and print the plan; change nothing', false)
     .option('--dead-master <host[:port]>', 'the dead master (default: the server every slave replicates from)')
-    .option('--new-master <host[:port]>', 'the slave to promote (default: MHA\'s rules choose)')
+    .option('--new-master <host[:port]>', "the slave to promote (default: MHA's rules choose)")
     .option('--yes', 'do not ask for confirmation', false)
     .option('--ignore-last-failover', 'fail over even after an earlier failover error or within last_failover_minute', false)
-    .option('--log-format <format>', 'human or json', (v) => {
-      if (v !== 'human' && v !== 'json') throw new InvalidArgumentError('human or json');
-      return v;
-    }, 'human')
+    .option(
+      '--log-format <format>',
+      'human or json',
+      (v) => {
+        if (v !== 'human' && v !== 'json') throw new InvalidArgumentError('human or json');
+        return v;
+      },
+      'human',
+    )
     .option('--no-color', 'plain output even on a terminal')
     .addHelpText(
       'after',
@@ -147,7 +152,9 @@ export async function runSwitch(opts: SwitchOptions): Promise<number> {
       process.stderr.write('ha switch: cannot tell which server is the dead master (the slaves do not agree, or none answers): name it with --dead-master\n');
       return ExitCode.USAGE;
     }
-    process.stdout.write(`Fail over dead master ${dead.id} (${dead.hostname}:${dead.port}) to ${next ? `${next.id} (${next.hostname}:${next.port})` : "the slave MHA's rules choose"}.\n`);
+    process.stdout.write(
+      `Fail over dead master ${dead.id} (${dead.hostname}:${dead.port}) to ${next ? `${next.id} (${next.hostname}:${next.port})` : "the slave MHA's rules choose"}.\n`,
+    );
     const refused = await confirm(opts.yes);
     if (refused !== undefined) return refused;
     const stop = new StopRequest();
@@ -195,7 +202,13 @@ async function runOnlineCommand(opts: SwitchOptions): Promise<number> {
     }
     return await runOnline(
       config,
-      { newMaster: next, origMasterIsNewSlave: opts.origMasterIsNewSlave, runningUpdatesLimit: opts.runningUpdatesLimit, runningSecondsLimit: opts.runningSecondsLimit, dryRun: opts.dryRun },
+      {
+        newMaster: next,
+        origMasterIsNewSlave: opts.origMasterIsNewSlave,
+        runningUpdatesLimit: opts.runningUpdatesLimit,
+        runningSecondsLimit: opts.runningSecondsLimit,
+        dryRun: opts.dryRun,
+      },
       { clients, log, print: (t) => process.stdout.write(t), confirm: () => confirm(opts.yes) },
     );
   } finally {

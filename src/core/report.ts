@@ -144,7 +144,16 @@ export class Report {
 
   private line(level: LogLevel, f: Omit<Finding, 'severity'>): void {
     if (!levelPasses(level, this.minLevel)) return;
-    const entry: LogEntry = { time: new Date().toISOString(), level, code: f.code, message: f.message, phase: f.phase ?? this.currentPhase, server: f.server, durationMs: f.durationMs, data: f.data };
+    const entry: LogEntry = {
+      time: new Date().toISOString(),
+      level,
+      code: f.code,
+      message: f.message,
+      phase: f.phase ?? this.currentPhase,
+      server: f.server,
+      durationMs: f.durationMs,
+      data: f.data,
+    };
     for (const k of ['phase', 'server', 'durationMs', 'data'] as const) if (entry[k] === undefined) delete entry[k];
     this.entries.push(entry);
     if (this.json) {

@@ -87,9 +87,7 @@ export function isSlaveOf(slave: ServerObservation, master: ServerObservation, o
 
 export type FailoverMode = 'gtid' | 'file-position';
 
-export type FailoverModeDecision =
-  | { mode: FailoverMode; reason: string }
-  | { mode?: undefined; mixed: { gtid: string[]; position: string[] }; reason: string };
+export type FailoverModeDecision = { mode: FailoverMode; reason: string } | { mode?: undefined; mixed: { gtid: string[]; position: string[] }; reason: string };
 
 /**
  * The failover-mode rule (MHA's): GTID when every slave replicates with GTID auto-position and

@@ -70,14 +70,23 @@ async function hostView(master: ServerConfig, deps: Clients, pidFile: string | u
     const r = await conn.exec(probe, { timeoutMs: 4000, what: 'the mysqld process and port check' });
     const mysqld = /HA:mysqld/.test(r.stdout);
     const listening = /HA:listening/.test(r.stdout);
-    return { reachable: true, mysqld, listening, detail: `SSH: mysqld ${mysqld ? 'running' : 'NOT running'}, port ${master.port} ${listening ? 'listening' : 'NOT listening'} on the host` };
+    return {
+      reachable: true,
+      mysqld,
+      listening,
+      detail: `SSH: mysqld ${mysqld ? 'running' : 'NOT running'}, port ${master.port} ${listening ? 'listening' : 'NOT listening'} on the host`,
+    };
   } catch (err) {
     return { reachable: false, detail: `SSH to the master host failed: ${(err as Error).message}` };
   }
 }
 
 /** What the slaves say: has their IO thread lost the master, and can their hosts reach its port? */
-async function slavesView(config: AppConfig, master: ServerConfig, deps: Clients): Promise<{ asked: number; lost: number; portProbed: number; portReachableFrom: string[]; detail: string[] }> {
+async function slavesView(
+  config: AppConfig,
+  master: ServerConfig,
+  deps: Clients,
+): Promise<{ asked: number; lost: number; portProbed: number; portReachableFrom: string[]; detail: string[] }> {
   const slaves = config.servers.filter((s) => s.id !== master.id);
   const detail: string[] = [];
   let asked = 0;
@@ -97,7 +106,10 @@ async function slavesView(config: AppConfig, master: ServerConfig, deps: Clients
         })().catch(() => undefined),
         (async () => {
           const conn = await deps.ssh(s);
-          const r = await conn.exec(`timeout 2 bash -c ${shellQuote(`</dev/tcp/${master.ip}/${master.port}`)} 2>/dev/null && echo HA:open || echo HA:closed`, { timeoutMs: 4000, what: 'probing the master port' });
+          const r = await conn.exec(`timeout 2 bash -c ${shellQuote(`</dev/tcp/${master.ip}/${master.port}`)} 2>/dev/null && echo HA:open || echo HA:closed`, {
+            timeoutMs: 4000,
+            what: 'probing the master port',
+          });
           return /HA:open/.test(r.stdout);
         })().catch(() => undefined),
       ]);
@@ -151,12 +163,19 @@ export async function confirmDeath(config: AppConfig, master: ServerConfig, deps
   else dead = failedPings >= 3 && host.listening === false;
 
   if (dead && config.manager.secondaryCheckScript) {
-    const r = await deps.hook('secondary_check_script', config.manager.secondaryCheckScript, secondaryCheckArgs(master, config.manager.pingType), { HA_MASTER_PASSWORD: master.password }, 30_000);
+    const r = await deps.hook(
+      'secondary_check_script',
+      config.manager.secondaryCheckScript,
+      secondaryCheckArgs(master, config.manager.pingType),
+      { HA_MASTER_PASSWORD: master.password },
+      30_000,
+    );
     evidence.push(`secondary_check_script: ${describeHookEnd(r)}`);
     // secondary_check_script confirms the death only with exit 0 (masterha_secondary_check); any other end vetoes it.
     if (hookOutcome(r) !== 'ok') dead = false;
   }
-  if (!dead && someSlaveReaches) evidence.push(`the master's port is reachable from ${slaves.portReachableFrom.join(', ')}: the manager's own path to it is broken, not the master`);
+  if (!dead && someSlaveReaches)
+    evidence.push(`the master's port is reachable from ${slaves.portReachableFrom.join(', ')}: the manager's own path to it is broken, not the master`);
   return { dead, evidence, hostSshReachable: host.reachable };
 }
 

@@ -15,7 +15,19 @@ import { runFailover } from '../phases/run.js';
 import type { SshPool } from '../ssh/client.js';
 import { watchMaster } from './monitor.js';
 import { startupCheck, startupSshCheck } from './startup.js';
-import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, removeStatus, Status, writeFailoverReport, writeFileAtomic, writeStatus, type StatusName, type StatusRecord } from './state.js';
+import {
+  checkStatus,
+  managerFiles,
+  markFailover,
+  refuseRepeatedFailover,
+  removeStatus,
+  Status,
+  writeFailoverReport,
+  writeFileAtomic,
+  writeStatus,
+  type StatusName,
+  type StatusRecord,
+} from './state.js';
 
 export interface ManagerRunOptions {
   ignoreLastFailover: boolean;
@@ -42,7 +54,10 @@ export interface ManagerIO {
 export function deadMasterConfDecision(report: Pick<FailoverReport, 'ok' | 'masterMoved'>, requested: boolean): { remove: boolean; skipped?: string } {
   if (!requested) return { remove: false };
   if (report.ok) return { remove: true };
-  return { remove: false, skipped: report.masterMoved ? 'the failover did not fully succeed (a slave was not recovered), and MHA removes it only after a successful failover' : 'the failover failed' };
+  return {
+    remove: false,
+    skipped: report.masterMoved ? 'the failover did not fully succeed (a slave was not recovered), and MHA removes it only after a successful failover' : 'the failover failed',
+  };
 }
 
 /** Rewrite the app config without one server block, keeping everything else byte for byte. */
@@ -93,7 +108,10 @@ export async function runManager(config: AppConfig, opts: ManagerRunOptions, io:
 
   try {
     setStatus('INITIALIZING_MONITOR');
-    log.info('START', `ha manager for ${config.appName} (${config.file}), pid ${process.pid}, ping_type ${config.manager.pingType}, ping_interval ${config.manager.pingInterval} s`);
+    log.info(
+      'START',
+      `ha manager for ${config.appName} (${config.file}), pid ${process.pid}, ping_type ${config.manager.pingType}, ping_interval ${config.manager.pingInterval} s`,
+    );
     const check = await startupCheck(config, clients, log);
     master = check.master;
     if (!check.ok || !master) {
@@ -102,7 +120,12 @@ export async function runManager(config: AppConfig, opts: ManagerRunOptions, io:
       return ExitCode.FAILED;
     }
     // After the MySQL check, as MHA: the servers that answered (a down ignore_fail slave is not).
-    const sshCheck = await startupSshCheck(config, log, config.servers.filter((sv) => check.alive.has(sv.id)), io.startupSshPool?.());
+    const sshCheck = await startupSshCheck(
+      config,
+      log,
+      config.servers.filter((sv) => check.alive.has(sv.id)),
+      io.startupSshPool?.(),
+    );
     if (!sshCheck.ok) {
       log.error(
         'STARTUP_SSH_FAILED',

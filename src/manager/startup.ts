@@ -10,12 +10,22 @@ import type { SshPool } from '../ssh/client.js';
 import { probeHost } from '../ssh/probe.js';
 
 /** The start-up check: check-repl's observations and rules. */
-export async function startupCheck(config: AppConfig, clients: Clients, log: ManagerLog): Promise<{ ok: boolean; master?: ServerConfig; masterState?: ServerState; pidFile?: string; alive: Set<string> }> {
+export async function startupCheck(
+  config: AppConfig,
+  clients: Clients,
+  log: ManagerLog,
+): Promise<{ ok: boolean; master?: ServerConfig; masterState?: ServerState; pidFile?: string; alive: Set<string> }> {
   const pidFile = async (session: ServerSession) => {
     const [row] = await session.query('SELECT @@pid_file AS pid_file');
-    return { pidFile: row?.pid_file ? String(row.pid_file) : undefined };
+    const value = row?.pid_file;
+    return { pidFile: typeof value === 'string' && value ? value : undefined };
   };
-  const { observations, topology } = await surveyTopology(config, clients, { extra: pidFile }, { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: config.manager.maxReplDelaySeconds });
+  const { observations, topology } = await surveyTopology(
+    config,
+    clients,
+    { extra: pidFile },
+    { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: config.manager.maxReplDelaySeconds },
+  );
   // The same findings as check-repl, as log lines (a passed check is an info line).
   for (const f of topology.findings) log.report({ code: f.code, severity: f.severity, message: f.message, server: f.server });
   const errors = topology.findings.filter((f) => f.severity === 'error');
@@ -52,12 +62,22 @@ export async function startupSshCheck(config: AppConfig, log: ManagerLog, server
         const t0 = Date.now();
         try {
           const conn = await ssh.get(server.id, server.ssh, server.id);
-          const probe = await probeHost(conn, { remoteWorkdir: server.remoteWorkdir, clientBindir: server.clientBindir, indexFiles: [], binlogDirs: [], timeoutMs: STARTUP_PROBE_TIMEOUT_MS });
+          const probe = await probeHost(conn, {
+            remoteWorkdir: server.remoteWorkdir,
+            clientBindir: server.clientBindir,
+            indexFiles: [],
+            binlogDirs: [],
+            timeoutMs: STARTUP_PROBE_TIMEOUT_MS,
+          });
           log.info(Code.SSH_OK, `SSH ok: ${where} as ${probe.user || server.ssh.user}`, { server: server.id, durationMs: Date.now() - t0 });
           // Not fatal here (check-ssh and check-repl report them as errors): the failover can
           // still promote and repoint without them.
-          if (!probe.binlogTool) log.warn(Code.BINLOG_TOOL_MISSING, 'neither mysqlbinlog nor mariadb-binlog found in PATH or client_bindir: binlog diffs cannot be applied through this host', { server: server.id });
-          if (!probe.workdirWritable) log.warn(Code.REMOTE_WORKDIR_NOT_WRITABLE, `remote_workdir ${server.remoteWorkdir} is not writable: ${probe.workdirError}`, { server: server.id });
+          if (!probe.binlogTool)
+            log.warn(Code.BINLOG_TOOL_MISSING, 'neither mysqlbinlog nor mariadb-binlog found in PATH or client_bindir: binlog diffs cannot be applied through this host', {
+              server: server.id,
+            });
+          if (!probe.workdirWritable)
+            log.warn(Code.REMOTE_WORKDIR_NOT_WRITABLE, `remote_workdir ${server.remoteWorkdir} is not writable: ${probe.workdirError}`, { server: server.id });
         } catch (err) {
           failed.push(server.id);
           log.error(Code.SSH_FAILED, `SSH to ${where} failed: ${(err as Error).message.replace(/^ssh \S+: /, '')}`, { server: server.id, durationMs: Date.now() - t0 });

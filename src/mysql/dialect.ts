@@ -11,15 +11,7 @@
 //          MASTER_USE_GTID; the old names still work in 11.x, but the new ones are used where they
 //          exist so that a future removal does not catch ha out.
 
-import type {
-  BinlogCoordinate,
-  ChangeMasterOptions,
-  ChangeMasterStatement,
-  Dialect,
-  QuotingOptions,
-  ServerVersion,
-  WaitStatement,
-} from './types.js';
+import type { BinlogCoordinate, ChangeMasterOptions, ChangeMasterStatement, Dialect, QuotingOptions, ServerVersion, WaitStatement } from './types.js';
 import { atLeast, describeVersion } from './version.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -214,11 +206,7 @@ function buildChangeMaster(words: ChangeMasterWords, opts: ChangeMasterOptions, 
   if (typeof opts.user !== 'string' || opts.user === '') throw new Error('CHANGE MASTER: replication user is empty');
   if (typeof opts.password !== 'string') throw new Error('CHANGE MASTER: replication password must be a string');
 
-  const head = [
-    `${p}HOST=${quoteString(opts.host, 'master host', quoting)}`,
-    `${p}PORT=${opts.port}`,
-    `${p}USER=${quoteString(opts.user, 'replication user', quoting)}`,
-  ];
+  const head = [`${p}HOST=${quoteString(opts.host, 'master host', quoting)}`, `${p}PORT=${opts.port}`, `${p}USER=${quoteString(opts.user, 'replication user', quoting)}`];
   const tail: string[] = [];
   if (opts.connectRetry !== undefined) {
     if (!Number.isInteger(opts.connectRetry) || opts.connectRetry < 1) {

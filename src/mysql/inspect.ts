@@ -59,11 +59,7 @@ export async function readServerState(runner: SqlRunner): Promise<ServerState> {
   return state;
 }
 
-function setIfNotEmpty<K extends 'binlogBasename' | 'relayLogBasename' | 'relayLogIndex'>(
-  state: ServerState,
-  key: K,
-  value: string | undefined,
-): void {
+function setIfNotEmpty<K extends 'binlogBasename' | 'relayLogBasename' | 'relayLogIndex'>(state: ServerState, key: K, value: string | undefined): void {
   if (value !== undefined && value !== '') state[key] = value;
 }
 
@@ -160,9 +156,7 @@ async function readMasterStatus(runner: SqlRunner, dialect: Dialect, vars: Varia
   const row = single(rows, sql);
   const c = MASTER_STATUS_COLUMNS;
   const gtidSet =
-    dialect.version.flavor === 'mariadb'
-      ? vars.require(VARIABLES.mariadb.gtidBinlogPos)
-      : nullableText(column(row, [c.executedGtidSet], sql), c.executedGtidSet, sql);
+    dialect.version.flavor === 'mariadb' ? vars.require(VARIABLES.mariadb.gtidBinlogPos) : nullableText(column(row, [c.executedGtidSet], sql), c.executedGtidSet, sql);
   return {
     file: requiredText(column(row, [c.file], sql), c.file, sql),
     position: toUint(column(row, [c.position], sql), `column ${c.position}`, sql),

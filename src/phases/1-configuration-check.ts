@@ -87,17 +87,34 @@ export async function configurationCheck(ctx: FailoverContext): Promise<Configur
   );
   for (const v of frozen) {
     const ss = v.state.slaveStatus!;
-    log.info('SLAVE_STATE', `slave of ${deadMaster.id}: read ${ss.readPosition.file}:${ss.readPosition.position}, exec ${ss.execPosition.file}:${ss.execPosition.position}, SQL thread ${ss.sqlRunning ? 'running' : 'stopped'}${ss.usesGtid ? ', GTID' : ''}`, { server: v.server.id });
+    log.info(
+      'SLAVE_STATE',
+      `slave of ${deadMaster.id}: read ${ss.readPosition.file}:${ss.readPosition.position}, exec ${ss.execPosition.file}:${ss.execPosition.position}, SQL thread ${ss.sqlRunning ? 'running' : 'stopped'}${ss.usesGtid ? ', GTID' : ''}`,
+      { server: v.server.id },
+    );
   }
 
-  const decision = failoverMode(frozen.map((v) => ({ id: v.server.id, usesGtid: v.state.slaveStatus!.usesGtid })), useGtidAutoPos(config));
-  if (!decision.mode) throw new FailoverError(PHASE_1, 'GTID_MIXED', `${decision.reason}: cannot repoint them consistently (set use_gtid_auto_pos=0 to fail over by file and position)`);
+  const decision = failoverMode(
+    frozen.map((v) => ({ id: v.server.id, usesGtid: v.state.slaveStatus!.usesGtid })),
+    useGtidAutoPos(config),
+  );
+  if (!decision.mode)
+    throw new FailoverError(PHASE_1, 'GTID_MIXED', `${decision.reason}: cannot repoint them consistently (set use_gtid_auto_pos=0 to fail over by file and position)`);
   const mode = decision.mode;
-  log.info('FAILOVER_MODE', mode === 'gtid' ? 'GTID mode: slaves will be repointed by GTID after receiving the missing events' : 'file/position mode: relay-log diffs, then CHANGE MASTER to the new master\'s coordinates');
+  log.info(
+    'FAILOVER_MODE',
+    mode === 'gtid'
+      ? 'GTID mode: slaves will be repointed by GTID after receiving the missing events'
+      : "file/position mode: relay-log diffs, then CHANGE MASTER to the new master's coordinates",
+  );
 
   const sshError = await deadMasterSsh;
   const deadMasterSshReachable = sshError === undefined;
   if (sshError !== undefined) log.warn('DEAD_MASTER_SSH', `dead master host is not reachable over SSH: ${sshError}`, { server: deadMaster.id });
-  log.info('DEAD_MASTER_SSH', `dead master host ${deadMasterSshReachable ? 'is' : 'is NOT'} reachable over SSH${deadMasterSshReachable ? ': its binlog will be saved' : ': events only it had cannot be saved'}`, { server: deadMaster.id });
+  log.info(
+    'DEAD_MASTER_SSH',
+    `dead master host ${deadMasterSshReachable ? 'is' : 'is NOT'} reachable over SSH${deadMasterSshReachable ? ': its binlog will be saved' : ': events only it had cannot be saved'}`,
+    { server: deadMaster.id },
+  );
   return { deadMaster, slaves: frozen, down, mode, deadMasterSshReachable };
 }

@@ -38,7 +38,11 @@ export async function deadMasterShutdown(ctx: FailoverContext, p1: Configuration
       ipDeactivated = 'failed-proceeding';
       log.warn('HOOK_PROCEED', 'master_ip_failover_script exited 10: proceeding (MHA semantics)', { durationMs: r.durationMs });
     } else {
-      throw new FailoverError(PHASE_2, 'HOOK_FAILED', `master_ip_failover_script --command=${sshReachable ? 'stopssh' : 'stop'} failed (${describeHookEnd(r)}): applications might still write to the dead master; fix the script and fail over by hand (ha switch --master-state dead)`);
+      throw new FailoverError(
+        PHASE_2,
+        'HOOK_FAILED',
+        `master_ip_failover_script --command=${sshReachable ? 'stopssh' : 'stop'} failed (${describeHookEnd(r)}): applications might still write to the dead master; fix the script and fail over by hand (ha switch --master-state dead)`,
+      );
     }
   } else {
     log.warn('HOOK_NOT_SET', 'master_ip_failover_script is not set: skipping the writer address move (applications must find the new master themselves)');
@@ -63,7 +67,7 @@ export async function deadMasterShutdown(ctx: FailoverContext, p1: Configuration
       throw new FailoverError(PHASE_2, 'HOOK_FAILED', `shutdown_script failed (${describeHookEnd(r)})`);
     }
   } else {
-    log.warn('HOOK_NOT_SET', 'shutdown_script is not set: skipping the dead master\'s power-off');
+    log.warn('HOOK_NOT_SET', "shutdown_script is not set: skipping the dead master's power-off");
   }
   return { ipDeactivated, shutdown, sshReachable };
 }

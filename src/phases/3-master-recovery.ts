@@ -4,6 +4,7 @@
 //   3.3 choose the new master (candidate_master, no_master, latest_priority, check_repl_delay)
 //   3.4 + 3.5 give it every missing event (its own relay logs, the latest slave's, the saved
 //       binlog), record its binlog coordinates, run master_ip_failover_script start, make it writable
+import { messageOf } from '../core/errors.js';
 import { dirname, join } from 'node:path';
 import { compareCoordinates, formatCoordinate } from '../binlog/coordinates.js';
 import { masterIpFailoverStartArgs } from '../core/hook-args.js';
@@ -54,11 +55,19 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
   const latestRead = byRead[0]!.state.slaveStatus!.readPosition;
   const latestViews = byRead.filter((v) => compareCoordinates(v.state.slaveStatus!.readPosition, latestRead) === 0);
   const oldestRead = byRead.at(-1)!.state.slaveStatus!.readPosition;
-  log.info('LATEST', `latest read position ${formatCoordinate(latestRead)} on ${latestViews.map((v) => v.server.id).join(', ')}; oldest ${formatCoordinate(oldestRead)} on ${byRead.at(-1)!.server.id}`);
+  log.info(
+    'LATEST',
+    `latest read position ${formatCoordinate(latestRead)} on ${latestViews.map((v) => v.server.id).join(', ')}; oldest ${formatCoordinate(oldestRead)} on ${byRead.at(-1)!.server.id}`,
+  );
   // Among equally latest slaves, prefer one whose relay logs the others will read over SSH.
   const latestView = latestViews[0]!;
-  const latestConn = await ctx.clients.ssh(latestView.server).catch((err: Error) => {
-    throw new FailoverError(PHASE_3, 'LATEST_SSH', `the latest slave ${latestView.server.id} is not reachable over SSH (${err.message}): its relay logs are needed`, latestView.server.id);
+  const latestConn = await ctx.clients.ssh(latestView.server).catch((err: unknown) => {
+    throw new FailoverError(
+      PHASE_3,
+      'LATEST_SSH',
+      `the latest slave ${latestView.server.id} is not reachable over SSH (${messageOf(err)}): its relay logs are needed`,
+      latestView.server.id,
+    );
   });
   const latest: LatestSlave = { view: latestView, read: latestRead, relayFiles: await relayFilesOf(latestConn, latestView) };
   checkAbort(ctx, PHASE_3);
@@ -69,7 +78,9 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
   let savedSkippedReason: string | undefined;
   if (!p2.sshReachable) {
     savedSkippedReason = 'the dead master host is not reachable over SSH';
-    log.warn('BINLOG_NOT_SAVED', `cannot save the dead master's binlog: ${savedSkippedReason}. Transactions it wrote after ${formatCoordinate(latestRead)} (if any) are lost`, { server: dead.id });
+    log.warn('BINLOG_NOT_SAVED', `cannot save the dead master's binlog: ${savedSkippedReason}. Transactions it wrote after ${formatCoordinate(latestRead)} (if any) are lost`, {
+      server: dead.id,
+    });
   } else {
     const base = ctx.options.deadMasterLastState?.binlogBasename;
     // master_binlog_dir, else where the master said it writes them, else MHA's default places.
@@ -89,7 +100,10 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
     const savedFiles = await saveBinlogTail(conn, files, latestRead, join(ctx.options.workdir, `saved-binlog-${dead.id}-${Date.now()}`), ctx.timeouts.applyMs);
     const bytes = savedFiles.reduce((n, f) => n + (f.size - f.start), 0);
     saved = { files: savedFiles, bytes, from: latestRead };
-    log.info('BINLOG_SAVED', `saved ${bytes} bytes of the dead master's binlog from ${formatCoordinate(latestRead)} (${savedFiles.map((f) => f.name).join(', ')}, from ${dir})`, { server: dead.id, durationMs: Date.now() - t0 });
+    log.info('BINLOG_SAVED', `saved ${bytes} bytes of the dead master's binlog from ${formatCoordinate(latestRead)} (${savedFiles.map((f) => f.name).join(', ')}, from ${dir})`, {
+      server: dead.id,
+      durationMs: Date.now() - t0,
+    });
   }
   checkAbort(ctx, PHASE_3);
 
@@ -111,8 +125,8 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
         ctx.clients
           .ssh(v.server)
           .then(() => true)
-          .catch((err: Error) => {
-            log.warn('CANDIDATE_SSH', `not reachable over SSH (${err.message}): cannot be the new master`, { server: v.server.id });
+          .catch((err: unknown) => {
+            log.warn('CANDIDATE_SSH', `not reachable over SSH (${messageOf(err)}): cannot be the new master`, { server: v.server.id });
             return false;
           }),
       ),
@@ -139,7 +153,9 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
     const after = await readServerState(session);
     if (!after.masterStatus) throw new FailoverError(PHASE_3, 'NO_BINLOG', `${newMaster.server.id} has no binlog coordinates (log_bin off?)`, newMaster.server.id);
     coordinates = { file: after.masterStatus.file, position: after.masterStatus.position, gtid: after.gtid.binlogPos ?? after.gtid.executed };
-    log.info('NEW_MASTER_COORDINATES', `new master binlog coordinates: ${formatCoordinate(coordinates)}${coordinates.gtid ? `, GTID ${coordinates.gtid}` : ''}`, { server: newMaster.server.id });
+    log.info('NEW_MASTER_COORDINATES', `new master binlog coordinates: ${formatCoordinate(coordinates)}${coordinates.gtid ? `, GTID ${coordinates.gtid}` : ''}`, {
+      server: newMaster.server.id,
+    });
 
     const mgr = ctx.config.manager;
     if (mgr.masterIpFailoverScript) {
@@ -154,7 +170,12 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
         ipActivated = 'failed-proceeding';
         log.warn('HOOK_PROCEED', 'master_ip_failover_script start exited 10: proceeding (MHA semantics)');
       } else {
-        throw new FailoverError(PHASE_3, 'HOOK_FAILED', `master_ip_failover_script --command=start failed (${describeHookEnd(r)}): ${newMaster.server.id} has every event but is not announced as the master`, newMaster.server.id);
+        throw new FailoverError(
+          PHASE_3,
+          'HOOK_FAILED',
+          `master_ip_failover_script --command=start failed (${describeHookEnd(r)}): ${newMaster.server.id} has every event but is not announced as the master`,
+          newMaster.server.id,
+        );
       }
     }
     if (after.superReadOnly) await session.query('SET GLOBAL super_read_only = 0');

@@ -33,7 +33,10 @@ export interface SlavesRecoveryResult {
 export function mergedGtidSlavePos(current: string, applied: string | undefined): string {
   const pos = parseMariadbGtidList(current);
   for (const [domain, g] of parseMariadbGtidList(applied ?? '')) pos.set(domain, g);
-  return [...pos.values()].sort((a, b) => a.domain - b.domain).map(formatMariadbGtid).join(',');
+  return [...pos.values()]
+    .sort((a, b) => a.domain - b.domain)
+    .map(formatMariadbGtid)
+    .join(',');
 }
 
 async function waitForThreads(ctx: FailoverContext, view: ServerView): Promise<void> {
@@ -55,7 +58,10 @@ async function waitForThreads(ctx: FailoverContext, view: ServerView): Promise<v
       if (ss && ss.ioRunning === 'Yes' && ss.sqlRunning) return;
       if (ss && !ss.sqlRunning && ss.lastSqlErrno) throw new Error(`SQL thread stopped: error ${ss.lastSqlErrno}: ${ss.lastSqlError}`);
       if (ss && ss.ioRunning === 'No' && ss.lastIoErrno) throw new Error(`IO thread stopped: error ${ss.lastIoErrno}: ${ss.lastIoError}`);
-      if (Date.now() > deadline) throw new Error(`timed out after ${ctx.timeouts.slaveStartMs} ms waiting for both replication threads to run (${readError ? `last status read failed: ${readError}` : `IO ${ss?.ioRunning ?? '?'}, SQL ${ss?.sqlRunning ? 'Yes' : 'No'}`})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${ctx.timeouts.slaveStartMs} ms waiting for both replication threads to run (${readError ? `last status read failed: ${readError}` : `IO ${ss?.ioRunning ?? '?'}, SQL ${ss?.sqlRunning ? 'Yes' : 'No'}`})`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
@@ -83,7 +89,14 @@ async function recoverEvents(ctx: FailoverContext, p3: MasterRecoveryResult, vie
 }
 
 /** CHANGE MASTER to the new master, START SLAVE, and both threads must run. */
-async function repointSlave(ctx: FailoverContext, p1: ConfigurationCheckResult, p3: MasterRecoveryResult, view: ServerView, recovery: RecoveryResult, t0: number): Promise<SlaveOutcome> {
+async function repointSlave(
+  ctx: FailoverContext,
+  p1: ConfigurationCheckResult,
+  p3: MasterRecoveryResult,
+  view: ServerView,
+  recovery: RecoveryResult,
+  t0: number,
+): Promise<SlaveOutcome> {
   const id = view.server.id;
   const next = p3.newMaster.server;
   try {
@@ -97,7 +110,13 @@ async function repointSlave(ctx: FailoverContext, p1: ConfigurationCheckResult, 
           await session.query('SET GLOBAL gtid_slave_pos = ?', [pos]);
           ctx.log.info('GTID_SLAVE_POS', `gtid_slave_pos = ${pos}`, { server: id });
         }
-        redacted = await runChangeMaster(session, dialect, { host: next.hostname, port: next.port, user: replUserOf(view), password: view.server.replPassword, start: { kind: 'gtid' } });
+        redacted = await runChangeMaster(session, dialect, {
+          host: next.hostname,
+          port: next.port,
+          user: replUserOf(view),
+          password: view.server.replPassword,
+          start: { kind: 'gtid' },
+        });
       } else {
         redacted = await runChangeMaster(session, dialect, {
           host: next.hostname,
@@ -114,7 +133,10 @@ async function repointSlave(ctx: FailoverContext, p1: ConfigurationCheckResult, 
       await session.close().catch(() => undefined);
     }
     await withDeadline(`${id}'s replication threads`, ctx.timeouts.slaveStartMs + 5_000, waitForThreads(ctx, view));
-    ctx.log.info('SLAVE_RECOVERED', `replicating from ${next.id} (${p1.mode === 'gtid' ? 'GTID' : formatCoordinate(p3.coordinates)}), IO and SQL threads running`, { server: id, durationMs: Date.now() - t0 });
+    ctx.log.info('SLAVE_RECOVERED', `replicating from ${next.id} (${p1.mode === 'gtid' ? 'GTID' : formatCoordinate(p3.coordinates)}), IO and SQL threads running`, {
+      server: id,
+      durationMs: Date.now() - t0,
+    });
     return { server: id, ok: true, ignoreFail: view.server.ignoreFail, recovery, durationMs: Date.now() - t0 };
   } catch (err) {
     return failed(ctx, view, t0, err);
@@ -137,9 +159,11 @@ export async function slavesRecovery(ctx: FailoverContext, p1: ConfigurationChec
       ),
     ),
   );
-  const slaves = await Promise.all(others.map((v, i) => {
-    const r = recovered[i]!;
-    return 'failure' in r ? r.failure : repointSlave(ctx, p1, p3, v, r.recovery, t0);
-  }));
+  const slaves = await Promise.all(
+    others.map(async (v, i) => {
+      const r = recovered[i]!;
+      return 'failure' in r ? r.failure : repointSlave(ctx, p1, p3, v, r.recovery, t0);
+    }),
+  );
   return { slaves };
 }

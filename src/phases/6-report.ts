@@ -54,15 +54,22 @@ export function reportText(r: FailoverReport): string {
   if (r.mode) lines.push(`Mode: ${r.mode === 'gtid' ? 'GTID' : 'file/position'}.`);
   if (r.savedBinlog) lines.push(`Saved ${r.savedBinlog.bytes} bytes of the dead master's binlog from ${r.savedBinlog.from}.`);
   if (r.savedBinlogSkipped) lines.push(`Could not save the dead master's binlog: ${r.savedBinlogSkipped}.`);
-  if (r.newMasterApplied) lines.push(`${r.newMaster}: OK: applied ${r.newMasterApplied.events} events (${r.newMasterApplied.transactions} transactions, ${r.newMasterApplied.bytes} bytes).`);
+  if (r.newMasterApplied)
+    lines.push(`${r.newMaster}: OK: applied ${r.newMasterApplied.events} events (${r.newMasterApplied.transactions} transactions, ${r.newMasterApplied.bytes} bytes).`);
   for (const s of r.slaves) {
-    lines.push(s.ok ? `${s.server}: OK: applied ${s.events ?? 0} events (${s.transactions ?? 0} transactions), replicating from ${r.newMaster} (${formatDuration(s.durationMs)}).` : `${s.server}: FAILED: ${s.error}`);
+    lines.push(
+      s.ok
+        ? `${s.server}: OK: applied ${s.events ?? 0} events (${s.transactions ?? 0} transactions), replicating from ${r.newMaster} (${formatDuration(s.durationMs)}).`
+        : `${s.server}: FAILED: ${s.error}`,
+    );
   }
   for (const d of r.downServers) lines.push(`${d}: was down, not recovered.`);
   if (r.error) lines.push(`ERROR in phase ${r.error.phase}${r.error.server ? ` on ${r.error.server}` : ''}: ${r.error.message}`);
   lines.push('', 'Phases:');
   for (const p of r.phases) lines.push(`  ${p.ok ? 'ok    ' : 'FAILED'} ${p.name.padEnd(24)} ${formatDuration(p.durationMs)}`);
-  lines.push(`Total from detection: ${formatDuration(r.totalMs)}${r.newMasterWritableAfterMs !== undefined ? `; new master writable after ${formatDuration(r.newMasterWritableAfterMs)}` : ''}.`);
+  lines.push(
+    `Total from detection: ${formatDuration(r.totalMs)}${r.newMasterWritableAfterMs !== undefined ? `; new master writable after ${formatDuration(r.newMasterWritableAfterMs)}` : ''}.`,
+  );
   if (!r.ok && r.changes.length) {
     lines.push('', 'Changes made before the failure (in order):');
     for (const c of r.changes) lines.push(`  ${c.at} ${c.server}: ${c.change}`);

@@ -8,7 +8,6 @@ import type { ServerState } from '../mysql/types.js';
 import type { Clients } from '../core/clients.js';
 import type { MessageCode } from '../core/codes.js';
 
-
 export interface FailoverTimeouts {
   /** A remote command (reading an index, applying a diff, …). */
   remoteCommandMs: number;
@@ -65,13 +64,7 @@ export function recordChange(ctx: FailoverContext, server: string, change: strin
   ctx.changes.push({ at: new Date().toISOString(), server, change });
 }
 
-export type FailoverPhaseName =
-  | '1 Configuration check'
-  | '2 Dead master shutdown'
-  | '3 Master recovery'
-  | '4 Slaves recovery'
-  | '5 New master cleanup'
-  | '6 Report';
+export type FailoverPhaseName = '1 Configuration check' | '2 Dead master shutdown' | '3 Master recovery' | '4 Slaves recovery' | '5 New master cleanup' | '6 Report';
 
 /** A failover that cannot go on: which phase, which server, what, and what was already changed. */
 export class FailoverError extends Error {
@@ -98,4 +91,3 @@ export function checkAbort(ctx: FailoverContext, phase: string): void {
     throw new FailoverError(phase, 'ABORTED', `stopped on request (${ctx.abort.reason ?? 'SIGTERM'}) after the step in progress; nothing further was changed`);
   }
 }
-

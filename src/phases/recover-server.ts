@@ -37,7 +37,9 @@ export interface RecoveryResult {
   /** Where the SQL thread stood when replication was stopped. */
   exec: BinlogCoordinate;
   read: BinlogCoordinate;
-  diff?: Pick<DiffResult, 'events' | 'bytes' | 'transactions' | 'dropped' | 'gtidSet' | 'endsAt' | 'firstGtid' | 'lastGtid'> & { ranges: { label: string; events: number; bytes: number }[] };
+  diff?: Pick<DiffResult, 'events' | 'bytes' | 'transactions' | 'dropped' | 'gtidSet' | 'endsAt' | 'firstGtid' | 'lastGtid'> & {
+    ranges: { label: string; events: number; bytes: number }[];
+  };
   applyMs: number;
   /** The state after the apply (positions, GTIDs). */
   after: ServerState;
@@ -94,7 +96,9 @@ function rangesFromMapping(conn: SshHost, serverId: string, files: string[], m: 
     case 'at-end':
       return [];
     case 'older':
-      throw new Error(`${what}: the relay logs of ${serverId} no longer hold that position (purged; the oldest kept starts at ${m.oldest ? `${m.oldest.masterFile}:${m.oldest.masterPosition}` : 'an unknown position'}): set relay_log_purge=0`);
+      throw new Error(
+        `${what}: the relay logs of ${serverId} no longer hold that position (purged; the oldest kept starts at ${m.oldest ? `${m.oldest.masterFile}:${m.oldest.masterPosition}` : 'an unknown position'}): set relay_log_purge=0`,
+      );
     case 'newer':
       throw new Error(`${what}: ${serverId} has not received that position`);
     case 'not-boundary':
@@ -102,13 +106,7 @@ function rangesFromMapping(conn: SshHost, serverId: string, files: string[], m: 
   }
 }
 
-export async function recoverServer(
-  ctx: FailoverContext,
-  phase: string,
-  target: ServerView,
-  latest: LatestSlave,
-  saved: SavedBinlogFile[] | undefined,
-): Promise<RecoveryResult> {
+export async function recoverServer(ctx: FailoverContext, phase: string, target: ServerView, latest: LatestSlave, saved: SavedBinlogFile[] | undefined): Promise<RecoveryResult> {
   const t0 = Date.now();
   const id = target.server.id;
   const log = ctx.log;
@@ -116,21 +114,30 @@ export async function recoverServer(
   try {
     const dialect = dialectFor(target.state.version);
     const wait = await waitForSqlThread(session, ctx.timeouts.sqlThreadMs);
-    log.info('SQL_THREAD_WAIT', wait.caughtUp ? 'SQL thread executed all of its relay logs' : 'SQL thread stopped making progress: the rest of its relay logs goes into the diff', { server: id, durationMs: wait.waitedMs });
+    log.info('SQL_THREAD_WAIT', wait.caughtUp ? 'SQL thread executed all of its relay logs' : 'SQL thread stopped making progress: the rest of its relay logs goes into the diff', {
+      server: id,
+      durationMs: wait.waitedMs,
+    });
     await session.query(dialect.stopSlave());
     const stopped = await readServerState(session);
     const ss = stopped.slaveStatus;
     if (!ss) throw new FailoverError(phase, 'NOT_A_SLAVE', `${id} is no longer a slave`, id);
     const exec = ss.execPosition;
     const read = ss.readPosition;
-    log.info('POSITIONS', `stopped replication: exec ${formatCoordinate(exec)}, read ${formatCoordinate(read)}, latest slave read ${formatCoordinate(latest.read)}`, { server: id });
+    log.info('POSITIONS', `stopped replication: exec ${formatCoordinate(exec)}, read ${formatCoordinate(read)}, latest slave read ${formatCoordinate(latest.read)}`, {
+      server: id,
+    });
 
     const conn = await ctx.clients.ssh(target.server);
     const ranges: DiffRange[] = [];
     // 1. its own relay logs, from where its SQL thread stopped
     if (compareCoordinates(exec, read) < 0) {
       const own = await relayFilesOf(conn, { server: target.server, state: stopped });
-      const m = await withDeadline(`mapping ${id}'s exec position into its relay logs`, ctx.timeouts.remoteCommandMs, mapRelayPosition(sshRelaySource(conn), own, exec, { readPosition: read }));
+      const m = await withDeadline(
+        `mapping ${id}'s exec position into its relay logs`,
+        ctx.timeouts.remoteCommandMs,
+        mapRelayPosition(sshRelaySource(conn), own, exec, { readPosition: read }),
+      );
       ranges.push(...rangesFromMapping(conn, id, own, m, `${id}'s own relay logs from its exec position ${formatCoordinate(exec)}`));
     }
     // 2. the latest slave's relay logs, from this server's read position
@@ -138,8 +145,18 @@ export async function recoverServer(
       const lconn = await ctx.clients.ssh(latest.view.server);
       // The latest slave's own read position names the master binlog of relay logs that start
       // without a Rotate (FLUSH RELAY LOGS, size rotations) once the ones before were purged.
-      const m = await withDeadline(`mapping ${id}'s read position into ${latest.view.server.id}'s relay logs`, ctx.timeouts.remoteCommandMs, mapRelayPosition(sshRelaySource(lconn), latest.relayFiles, read, { readPosition: latest.read }));
-      log.info('RELAY_MAPPED', m.kind === 'found' ? `${formatCoordinate(read)} is at ${m.relayFile}:${m.offset} in ${latest.view.server.id}'s relay logs${m.insideTransaction ? ' (inside a transaction)' : ''}` : `${formatCoordinate(read)}: ${m.kind} in ${latest.view.server.id}'s relay logs`, { server: id });
+      const m = await withDeadline(
+        `mapping ${id}'s read position into ${latest.view.server.id}'s relay logs`,
+        ctx.timeouts.remoteCommandMs,
+        mapRelayPosition(sshRelaySource(lconn), latest.relayFiles, read, { readPosition: latest.read }),
+      );
+      log.info(
+        'RELAY_MAPPED',
+        m.kind === 'found'
+          ? `${formatCoordinate(read)} is at ${m.relayFile}:${m.offset} in ${latest.view.server.id}'s relay logs${m.insideTransaction ? ' (inside a transaction)' : ''}`
+          : `${formatCoordinate(read)}: ${m.kind} in ${latest.view.server.id}'s relay logs`,
+        { server: id },
+      );
       ranges.push(...rangesFromMapping(lconn, latest.view.server.id, latest.relayFiles, m, `the latest slave's relay logs from ${id}'s read position ${formatCoordinate(read)}`));
     }
     // 3. the dead master's binlog, saved from the latest slave's read position
@@ -151,7 +168,11 @@ export async function recoverServer(
       const local = join(ctx.options.workdir, `diff-${id}-${Date.now()}.binlog`);
       diff = await writeDiffFile(ranges, local);
       for (const d of diff.dropped) log.warn('DIFF_DROPPED', d.message, { server: id });
-      log.info('DIFF_WRITTEN', `diff for ${id}: ${diff.events} events, ${diff.transactions} transactions, ${diff.bytes} bytes (${diff.ranges.map((r) => `${r.label}: ${r.events}`).join('; ')})`, { server: id });
+      log.info(
+        'DIFF_WRITTEN',
+        `diff for ${id}: ${diff.events} events, ${diff.transactions} transactions, ${diff.bytes} bytes (${diff.ranges.map((r) => `${r.label}: ${r.events}`).join('; ')})`,
+        { server: id },
+      );
       if (diff.events > 0) {
         const tools = await findClientTools(conn, target.server, ctx.timeouts.remoteCommandMs);
         const remote = await uploadDiff(conn, target.server, local, `ha-diff-${ctx.config.appName}-${Date.now()}.binlog`, ctx.timeouts.applyMs);

@@ -52,13 +52,7 @@ const HEAD_BYTES = 4096;
  * every file from `from.file` on, each as its Format_description plus the bytes from the start
  * position (only what a diff needs). `savedBinlogSource` reads a copy back at the original offsets.
  */
-export async function saveBinlogTail(
-  conn: SshHost,
-  files: RemoteLogFile[],
-  from: BinlogCoordinate,
-  localDir: string,
-  timeoutMs: number,
-): Promise<SavedBinlogFile[]> {
+export async function saveBinlogTail(conn: SshHost, files: RemoteLogFile[], from: BinlogCoordinate, localDir: string, timeoutMs: number): Promise<SavedBinlogFile[]> {
   await mkdir(localDir, { recursive: true });
   const wanted = files.filter((f) => compareBinlogFiles(f.name, from.file) >= 0);
   if (!wanted.length || wanted[0]!.name !== from.file) {

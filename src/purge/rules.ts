@@ -64,7 +64,10 @@ export function judgeTarget(target: Observed, all: Observed[]): TargetVerdict {
   if (s.lastSqlErrno !== 0) return { kind: 'refuse', reason: `its SQL thread stopped on error ${s.lastSqlErrno}: ${s.lastSqlError}` };
   if (!s.sqlRunning) return { kind: 'refuse', reason: 'its SQL thread is stopped: the server deletes relay logs only as its SQL thread moves on' };
   if (s.ioRunning === 'Connecting') {
-    return { kind: 'refuse', reason: `its IO thread is not connected to the master (${s.lastIoErrno ? `error ${s.lastIoErrno}: ${s.lastIoError}` : 'Connecting'}): not purging while the master may be down` };
+    return {
+      kind: 'refuse',
+      reason: `its IO thread is not connected to the master (${s.lastIoErrno ? `error ${s.lastIoErrno}: ${s.lastIoError}` : 'Connecting'}): not purging while the master may be down`,
+    };
   }
   if (!st.relayLogIndex) return { kind: 'refuse', reason: 'the server reports no relay_log_index' };
   return { kind: 'purge', slave: s };

@@ -31,7 +31,17 @@ export async function runPurge(config: AppConfig, opts: PurgeRunOptions, reporte
     // One slave at a time: each pauses an IO thread and frees disk space; never several at once.
     for (const server of opts.servers) {
       if (stop.requested) {
-        results.push({ server: server.id, host: server.hostname, outcome: 'skipped', failed: true, message: 'not attempted: stopped by a signal', files: [], bytesFreed: 0, kept: [], durationMs: 0 });
+        results.push({
+          server: server.id,
+          host: server.hostname,
+          outcome: 'skipped',
+          failed: true,
+          message: 'not attempted: stopped by a signal',
+          files: [],
+          bytesFreed: 0,
+          kept: [],
+          durationMs: 0,
+        });
         continue;
       }
       const r = await purgeHost(server, observer, deps, { dryRun: opts.dryRun, waitSeconds: opts.waitSeconds, workdir: opts.workdir, managerBusy: () => managerBusy(config) });

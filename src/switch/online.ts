@@ -8,6 +8,7 @@
 //   and release the lock → master_ip_online_change_script start → verify.
 // Any failure before the new master is writable rolls back: the old master is writable again and
 // replication is as before.
+import { asError, messageOf } from '../core/errors.js';
 import { formatCoordinate } from '../binlog/coordinates.js';
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import { onlineChangeArgs } from '../core/hook-args.js';
@@ -101,11 +102,15 @@ export async function planSwitch(config: AppConfig, clients: Clients, opts: Onli
     const trx = await session.query(
       "SELECT trx_mysql_thread_id AS id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS age FROM information_schema.innodb_trx WHERE trx_rows_modified > 0 OR trx_state <> 'RUNNING'",
     );
-    for (const t of trx) if (Number(t.age) > opts.runningUpdatesLimit) problems.push(`a write transaction (thread ${t.id}) has been open on the master for ${t.age} s (limit ${opts.runningUpdatesLimit} s)`);
+    for (const t of trx)
+      if (Number(t.age) > opts.runningUpdatesLimit)
+        problems.push(`a write transaction (thread ${String(t.id)}) has been open on the master for ${Number(t.age)} s (limit ${opts.runningUpdatesLimit} s)`);
     const long = await session.query(
       "SELECT ID AS id, TIME AS t, LEFT(INFO, 80) AS q FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND ID <> CONNECTION_ID() AND USER <> 'system user' AND INFO IS NOT NULL",
     );
-    for (const q of long) if (Number(q.t) > opts.runningSecondsLimit) problems.push(`a query (thread ${q.id}) has run ${q.t} s on the master (limit ${opts.runningSecondsLimit} s): ${q.q}`);
+    for (const q of long)
+      if (Number(q.t) > opts.runningSecondsLimit)
+        problems.push(`a query (thread ${String(q.id)}) has run ${Number(q.t)} s on the master (limit ${opts.runningSecondsLimit} s): ${String(q.q)}`);
   } finally {
     await session.close();
   }
@@ -151,14 +156,17 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
     log.error('SWITCH_ROLLBACK', `rolling back: ${why}`);
     await lock.query('UNLOCK TABLES').catch(() => undefined);
     let notWritable: Error | undefined;
-    if (superRo) await masterAdmin.query('SET GLOBAL super_read_only = 0').catch((e: Error) => void (notWritable ??= e));
-    await masterAdmin.query('SET GLOBAL read_only = 0').catch((e: Error) => void (notWritable ??= e));
+    if (superRo) await masterAdmin.query('SET GLOBAL super_read_only = 0').catch((e: unknown) => void (notWritable ??= asError(e)));
+    await masterAdmin.query('SET GLOBAL read_only = 0').catch((e: unknown) => void (notWritable ??= asError(e)));
     // The new master is a slave again: read-only for SUPER writers too, its replication restarted
     // (its settings are kept until it takes writes, so START SLAVE resumes where it stopped).
     if (plan.slaves.find((s) => s.server.id === newMaster.id)!.state.superReadOnly) await nmSession.query('SET GLOBAL super_read_only = 1').catch(() => undefined);
     await nmSession.query(dialectFor(plan.slaves.find((s) => s.server.id === newMaster.id)!.state.version).startSlave()).catch(() => undefined);
     if (notWritable) {
-      log.error('SWITCH_ROLLBACK_FAILED', `${master.id} could not be made writable again (${notWritable.message}): no server takes writes; if it is dead, fail over (ha switch --master-state dead)`);
+      log.error(
+        'SWITCH_ROLLBACK_FAILED',
+        `${master.id} could not be made writable again (${notWritable.message}): no server takes writes; if it is dead, fail over (ha switch --master-state dead)`,
+      );
       return false;
     }
     log.info('SWITCH_ROLLED_BACK', `${master.id} takes writes again; replication as before`);
@@ -170,7 +178,8 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
         const r = await clients.hook('master_ip_online_change_script', hook, onlineChangeArgs('stop', master, newMaster, opts.origMasterIsNewSlave), hookEnv, 60_000);
         // MHA 0.58 (MasterRotate.pm reject_update): 0 ok, 10 "Proceeding." with a warning, other: abort.
         const outcome = hookOutcome(r);
-        if (outcome === 'proceed') log.warn('HOOK_PROCEED', 'master_ip_online_change_script --command=stop exited 10: proceeding, as MHA does (the script says writes may not be fully disabled)');
+        if (outcome === 'proceed')
+          log.warn('HOOK_PROCEED', 'master_ip_online_change_script --command=stop exited 10: proceeding, as MHA does (the script says writes may not be fully disabled)');
         else if (outcome === 'failed') throw new Error(`master_ip_online_change_script --command=stop failed (${describeHookEnd(r)})`);
       });
     } catch (err) {
@@ -227,9 +236,11 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
     log.info('NEW_MASTER_WRITABLE', `${newMaster.id} takes writes at ${formatCoordinate(nmCoord)}: writes were blocked ${writeBlockedMs} ms`);
     // RESET SLAVE ALL cannot be undone: run once the new master takes writes, so that a rollback
     // before can restart its replication. Its failure leaves only stopped, stale settings.
-    await nmSession.query(nmDialect.resetSlaveAll()).catch((err: Error) =>
-      log.error('RESET_SLAVE_FAILED', `${newMaster.id}: ${nmDialect.resetSlaveAll()} failed (${err.message}): it keeps its old, stopped replication settings; run it by hand`),
-    );
+    await nmSession
+      .query(nmDialect.resetSlaveAll())
+      .catch((err: unknown) =>
+        log.error('RESET_SLAVE_FAILED', `${newMaster.id}: ${nmDialect.resetSlaveAll()} failed (${messageOf(err)}): it keeps its old, stopped replication settings; run it by hand`),
+      );
 
     // From here the new master is the master: failures are reported, not rolled back.
     const clusterUsesGtid = plan.slaves.length > 0 && plan.slaves.every((x) => x.state.slaveStatus?.usesGtid === true);
@@ -263,7 +274,9 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
       // Sessions blocked on the read lock would commit on the old master once it is released:
       // they are closed first (their clients reconnect to the new master).
       const own = new Set([Number((await lock.query('SELECT CONNECTION_ID() AS id'))[0]!.id), Number((await masterAdmin.query('SELECT CONNECTION_ID() AS id'))[0]!.id)]);
-      const rows = await masterAdmin.query("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER NOT IN ('system user', 'event_scheduler') AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon')");
+      const rows = await masterAdmin.query(
+        "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER NOT IN ('system user', 'event_scheduler') AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon')",
+      );
       let n = 0;
       for (const r of rows) {
         const id = Number(r.id);
@@ -283,7 +296,8 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
         // master had moved. ha logs it and the switch stands (the new master already has every write).
         const outcome = hookOutcome(r);
         if (outcome === 'proceed') log.warn('HOOK_PROCEED', 'master_ip_online_change_script --command=start exited 10: proceeding, as MHA does');
-        else if (outcome === 'failed') log.error('HOOK_FAILED', `master_ip_online_change_script --command=start failed (${describeHookEnd(r)}): ${newMaster.id} is the master but may not be announced`);
+        else if (outcome === 'failed')
+          log.error('HOOK_FAILED', `master_ip_online_change_script --command=start failed (${describeHookEnd(r)}): ${newMaster.id} is the master but may not be announced`);
       });
     }
     await step('verify replication', async () => {
@@ -293,12 +307,26 @@ export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: 
         for (;;) {
           const ss = (await readServerState(t.session)).slaveStatus;
           if (ss?.ioRunning === 'Yes' && ss.sqlRunning) break;
-          if (Date.now() > deadline) throw new SwitchError('verify', `${t.server.id}: replication from ${newMaster.id} is not running (IO ${ss?.ioRunning}, SQL ${ss?.sqlRunning}; ${ss?.lastIoError || ss?.lastSqlError || ''})`, false);
+          if (Date.now() > deadline)
+            throw new SwitchError(
+              'verify',
+              `${t.server.id}: replication from ${newMaster.id} is not running (IO ${ss?.ioRunning}, SQL ${ss?.sqlRunning}; ${ss?.lastIoError || ss?.lastSqlError || ''})`,
+              false,
+            );
           await new Promise((r) => setTimeout(r, 100));
         }
       }
     });
-    return { oldMaster: master.id, newMaster: newMaster.id, finalCoordinates: final, newMasterCoordinates: nmCoord, writeBlockedMs, totalMs: Date.now() - t0, closedConnections: closed, steps };
+    return {
+      oldMaster: master.id,
+      newMaster: newMaster.id,
+      finalCoordinates: final,
+      newMasterCoordinates: nmCoord,
+      writeBlockedMs,
+      totalMs: Date.now() - t0,
+      closedConnections: closed,
+      steps,
+    };
   } finally {
     if (!writable) await lock.query('UNLOCK TABLES').catch(() => undefined);
     await Promise.all([lock, masterAdmin, nmSession, ...otherSessions.map((s) => s.session)].map((s: ServerSession) => s.close().catch(() => undefined)));

@@ -65,7 +65,11 @@ export async function runOnline(config: AppConfig, opts: OnlineRunOptions, io: O
     if (refused !== undefined) return refused;
     try {
       const r = await runOnlineSwitch(config, clients, log, plan, sw);
-      log.info('SWITCH_DONE', `switched the master from ${r.oldMaster} to ${r.newMaster}: writes blocked ${r.writeBlockedMs} ms, ${r.closedConnections} client connection(s) closed on the old master, total ${r.totalMs} ms`, { data: r as unknown as Record<string, unknown> });
+      log.info(
+        'SWITCH_DONE',
+        `switched the master from ${r.oldMaster} to ${r.newMaster}: writes blocked ${r.writeBlockedMs} ms, ${r.closedConnections} client connection(s) closed on the old master, total ${r.totalMs} ms`,
+        { data: r as unknown as Record<string, unknown> },
+      );
       return ExitCode.OK;
     } catch (err) {
       if (err instanceof SwitchError) {

@@ -161,7 +161,10 @@ async function masterLastTransactionEnd(lab: Lab): Promise<{ file: string; posit
   const { file } = await masterStatus(lab);
   const bytes = readFileSync(join(lab.host(1).binlogDir, file));
   const p = new BinlogParser({ file });
-  const ends = p.push(bytes).filter((e) => e.endsTransaction).map((e) => e.end);
+  const ends = p
+    .push(bytes)
+    .filter((e) => e.endsTransaction)
+    .map((e) => e.end);
   p.finish();
   return { file, position: ends.at(-1) ?? 4 };
 }
@@ -279,7 +282,7 @@ for (const gtid of [false, true]) {
       const [g] = await lab.sql(3, 'SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS s, @@gtid_current_pos AS c');
       assert.equal(g!.b, r.gtidSet);
       assert.equal(g!.s, gtidSlavePos);
-      assert.equal(g!.c, gtidSlavePos, "gtid_current_pos ignores GTIDs of other server_ids in the binlog");
+      assert.equal(g!.c, gtidSlavePos, 'gtid_current_pos ignores GTIDs of other server_ids in the binlog');
 
       // Replication restarts where the diff ends.
       if (gtid) await lab.sql(3, 'SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');

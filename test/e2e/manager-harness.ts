@@ -315,7 +315,9 @@ export function printMeasurement(scenario: string, m: { unavailability?: Unavail
   const parts = [`[${scenario}]`];
   if (m.unavailability) {
     const u = m.unavailability;
-    parts.push(`write unavailability ${Number.isFinite(u.ms) ? `${u.ms} ms` : 'n/a'} (last ack on the old master #${u.lastOld?.n ?? '?'}, first on the new master #${u.firstNew?.n ?? '?'})`);
+    parts.push(
+      `write unavailability ${Number.isFinite(u.ms) ? `${u.ms} ms` : 'n/a'} (last ack on the old master #${u.lastOld?.n ?? '?'}, first on the new master #${u.firstNew?.n ?? '?'})`,
+    );
   }
   if (m.faultAt !== undefined && dead !== undefined) parts.push(`fault → declared dead ${dead - m.faultAt} ms`);
   const total = /Total from detection: ([^;.\n]+(?:\.\d+ s)?)(?:; new master writable after ([^.\n]+(?:\.\d+ s)?))?/.exec(m.log);

@@ -139,7 +139,15 @@ export class FakeCluster implements SqlWorld, HostWorld {
     for (const t of this.history.trxs) master.apply(t, 'client', { logBin: false });
     const mhost = this.hosts.get(master.id)!;
     for (const f of this.history.files()) mhost.files.set(`/var/lib/mysql/${f.name}`, f.bytes);
-    mhost.files.set('/var/lib/mysql/mysql-bin.index', Buffer.from(this.history.files().map((f) => `./${f.name}\n`).join('')));
+    mhost.files.set(
+      '/var/lib/mysql/mysql-bin.index',
+      Buffer.from(
+        this.history
+          .files()
+          .map((f) => `./${f.name}\n`)
+          .join(''),
+      ),
+    );
 
     // The slaves, each with the relay logs its IO thread wrote.
     slaveSpecs.forEach((sp, i) => {
@@ -190,7 +198,10 @@ export class FakeCluster implements SqlWorld, HostWorld {
         sqlDelay: 0,
         masterServerId: 1,
         masterUuid: masterVersion.flavor === 'mysql' ? this.history.uuid : '',
-        retrieved: this.history.trxs.slice(0, received).map((t) => t.gtid).filter(Boolean),
+        retrieved: this.history.trxs
+          .slice(0, received)
+          .map((t) => t.gtid)
+          .filter(Boolean),
         applyPerPoll: sp.applyPerPoll,
         connectedTo: (sp.io ?? 'Yes') === 'Yes' ? master : undefined,
       };
@@ -239,7 +250,8 @@ export class FakeCluster implements SqlWorld, HostWorld {
     s.readLockBy = undefined;
     s.sessions.clear();
     if (opts.host === false) this.host(id).reachable = false;
-    for (const other of this.servers.values()) if (other.repl?.connectedTo === s || (other.repl && this.serverAt(other.repl.masterHost, other.repl.masterPort) === s)) other.masterDied();
+    for (const other of this.servers.values())
+      if (other.repl?.connectedTo === s || (other.repl && this.serverAt(other.repl.masterHost, other.repl.masterPort) === s)) other.masterDied();
     this.record('fault', id, `mysqld on ${id} died${opts.host === false ? ', and its host' : ''}`);
     this.noteWritable();
   }
@@ -247,7 +259,15 @@ export class FakeCluster implements SqlWorld, HostWorld {
   /** An application's connection on a server (idle unless `info` says what it runs); returns its thread id. */
   clientThread(server: string, o: { user?: string; command?: 'Sleep' | 'Query'; time?: number; info?: string } = {}): number {
     const id = this.nextThreadId();
-    this.server(server).clientThreads.push({ id, user: o.user ?? 'app', host: `10.9.0.50:${40000 + id}`, command: o.command ?? (o.info ? 'Query' : 'Sleep'), time: o.time ?? 0, state: o.info ? 'executing' : '', info: o.info ?? null });
+    this.server(server).clientThreads.push({
+      id,
+      user: o.user ?? 'app',
+      host: `10.9.0.50:${40000 + id}`,
+      command: o.command ?? (o.info ? 'Query' : 'Sleep'),
+      time: o.time ?? 0,
+      state: o.info ? 'executing' : '',
+      info: o.info ?? null,
+    });
     return id;
   }
 
@@ -257,7 +277,15 @@ export class FakeCluster implements SqlWorld, HostWorld {
     const host = this.host(id);
     const lines = (host.files.get(s.relayLogIndex)?.toString() ?? '').split('\n').filter(Boolean);
     for (const line of lines.slice(0, count)) host.files.delete(`/var/lib/mysql/${line.replace(/^.*\//, '')}`);
-    host.files.set(s.relayLogIndex, Buffer.from(lines.slice(count).map((l) => `${l}\n`).join('')));
+    host.files.set(
+      s.relayLogIndex,
+      Buffer.from(
+        lines
+          .slice(count)
+          .map((l) => `${l}\n`)
+          .join(''),
+      ),
+    );
   }
 
   /** A fault on a statement (or on connecting: match 'CONNECT'). */
@@ -315,12 +343,21 @@ export class FakeCluster implements SqlWorld, HostWorld {
     if (fault?.action === 'die') this.kill(s.id);
     if (!s.alive || fault) {
       const refused = fault ? fault.action !== 'hang' : s.deadHow === 'refused';
-      throw new MysqlConnectError(refused ? 'refused' : 'timeout', s.id, config.ip, config.port, refused ? `connect ECONNREFUSED ${config.ip}:${config.port}` : `connect ETIMEDOUT (after ${opts.connectTimeoutMs ?? 5000} ms)`, refused ? 'ECONNREFUSED' : 'ETIMEDOUT');
+      throw new MysqlConnectError(
+        refused ? 'refused' : 'timeout',
+        s.id,
+        config.ip,
+        config.port,
+        refused ? `connect ECONNREFUSED ${config.ip}:${config.port}` : `connect ETIMEDOUT (after ${opts.connectTimeoutMs ?? 5000} ms)`,
+        refused ? 'ECONNREFUSED' : 'ETIMEDOUT',
+      );
     }
     const state: SessionState = { id: this.nextThreadId(), user: config.user, lockWaitTimeout: 86400 };
     const entry = { id: state.id, user: config.user, killed: false, running: undefined as string | undefined };
     s.sessions.set(state.id, entry);
     let closed = false;
+    // The session's methods have their own `this`; they reach the cluster through this name.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const cluster = this;
     return {
       async query(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Row[]> {
@@ -456,7 +493,8 @@ export class FakeCluster implements SqlWorld, HostWorld {
     const port = Number(value('port'));
     const target = this.serverAt(ip, port);
     if (!target || !target.alive) return { code: 1, stderr: `ERROR 2003 (HY000): Can't connect to MySQL server on '${ip}:${port}' (111)` };
-    if (value('user') !== target.config.user || value('password') !== target.config.password) return { code: 1, stderr: `ERROR 1045 (28000): Access denied for user '${value('user')}'@'${host.server.config.ip}' (using password: YES)` };
+    if (value('user') !== target.config.user || value('password') !== target.config.password)
+      return { code: 1, stderr: `ERROR 1045 (28000): Access denied for user '${value('user')}'@'${host.server.config.ip}' (using password: YES)` };
     const parser = new BinlogParser({ file: 'diff', verifyChecksums: true });
     const trxs: Trx[] = [];
     for (const e of [...parser.push(diff)]) {
@@ -466,7 +504,11 @@ export class FakeCluster implements SqlWorld, HostWorld {
       trxs.push(t);
     }
     parser.finish();
-    this.record('apply', target.id, `mysqlbinlog | mysql on ${host.label}: transactions ${trxs.map((t) => t.n).join(',') || 'none'}${opts.disableLogBin ? ' (--disable-log-bin)' : ''}`);
+    this.record(
+      'apply',
+      target.id,
+      `mysqlbinlog | mysql on ${host.label}: transactions ${trxs.map((t) => t.n).join(',') || 'none'}${opts.disableLogBin ? ' (--disable-log-bin)' : ''}`,
+    );
     for (const [i, t] of trxs.entries()) {
       try {
         target.apply(t, 'client', { logBin: !opts.disableLogBin });
@@ -515,7 +557,10 @@ export class FakeCluster implements SqlWorld, HostWorld {
 
   /** Throws when the code under test sent something the fake does not know, or a transaction was applied twice or skipped. */
   assertClean(): void {
-    const problems = [...this.unknowns, ...this.violations.map((v) => `fake cluster: transaction ${v.trx} ${v.kind === 'gap' ? 'executed after a gap' : 'applied twice'} on ${v.server} (${v.via})`)];
+    const problems = [
+      ...this.unknowns,
+      ...this.violations.map((v) => `fake cluster: transaction ${v.trx} ${v.kind === 'gap' ? 'executed after a gap' : 'applied twice'} on ${v.server} (${v.via})`),
+    ];
     if (problems.length) throw new Error(problems.join('\n'));
   }
 }

@@ -188,7 +188,12 @@ export class FakeServer {
   apply(t: Trx, via: 'replication' | 'client', opts: { logBin?: boolean } = {}): void {
     if (this.executedXids.has(t.xid)) {
       this.world.violation({ server: this.id, kind: 'applied-twice', trx: t.n, via });
-      throw new FakeSqlError(1062, 'ER_DUP_ENTRY', '23000', `Duplicate entry '${t.n}' for key 'PRIMARY' (fake cluster: transaction ${t.n}, ${t.gtid || `xid ${t.xid}`}, applied twice)`);
+      throw new FakeSqlError(
+        1062,
+        'ER_DUP_ENTRY',
+        '23000',
+        `Duplicate entry '${t.n}' for key 'PRIMARY' (fake cluster: transaction ${t.n}, ${t.gtid || `xid ${t.xid}`}, applied twice)`,
+      );
     }
     const last = this.executed.at(-1)?.n ?? 0;
     if (t.n !== last + 1) this.world.violation({ server: this.id, kind: 'gap', trx: t.n, via });
@@ -274,27 +279,57 @@ export class FakeServer {
       r.lastIoErrno = errno;
       r.lastIoError = message;
     };
-    if (!master || !master.alive) return fail(2003, `error connecting to master '${r.masterUser}@${r.masterHost}:${r.masterPort}' - retry-time: 60  maximum-retries: 86400  message: Can't connect to MySQL server on '${r.masterHost}' (111 "Connection refused")`, 'Connecting');
-    if (this.world.replAccounts.get(r.masterUser) !== r.masterPassword) return fail(1045, `error connecting to master '${r.masterUser}@${r.masterHost}:${r.masterPort}' - message: Access denied for user '${r.masterUser}'@'${this.config.ip}' (using password: YES)`, 'Connecting');
+    if (!master || !master.alive)
+      return fail(
+        2003,
+        `error connecting to master '${r.masterUser}@${r.masterHost}:${r.masterPort}' - retry-time: 60  maximum-retries: 86400  message: Can't connect to MySQL server on '${r.masterHost}' (111 "Connection refused")`,
+        'Connecting',
+      );
+    if (this.world.replAccounts.get(r.masterUser) !== r.masterPassword)
+      return fail(
+        1045,
+        `error connecting to master '${r.masterUser}@${r.masterHost}:${r.masterPort}' - message: Access denied for user '${r.masterUser}'@'${this.config.ip}' (using password: YES)`,
+        'Connecting',
+      );
     if (master === this) return fail(1593, 'Fatal error: The slave I/O thread stops because master and slave have equal server ids', 'No');
-    if (!master.logBin || !master.binlog) return fail(1236, 'Got fatal error 1236 from master when reading data from binary log: \'Binary log is not open\'', 'No');
+    if (!master.logBin || !master.binlog) return fail(1236, "Got fatal error 1236 from master when reading data from binary log: 'Binary log is not open'", 'No');
     const log = master.binlog;
     let send;
     if (r.gtid === 'no') {
-      if (!log.hasFile(r.read.file)) return fail(1236, `Got fatal error 1236 from master when reading data from binary log: 'Could not find first log file name in binary log index file' (${r.read.file})`, 'No');
-      if (!log.isBoundary(r.read)) return fail(1236, `Got fatal error 1236 from master when reading data from binary log: 'Client requested master to start replication from impossible position' (${r.read.file}:${r.read.position})`, 'No');
+      if (!log.hasFile(r.read.file))
+        return fail(
+          1236,
+          `Got fatal error 1236 from master when reading data from binary log: 'Could not find first log file name in binary log index file' (${r.read.file})`,
+          'No',
+        );
+      if (!log.isBoundary(r.read))
+        return fail(
+          1236,
+          `Got fatal error 1236 from master when reading data from binary log: 'Client requested master to start replication from impossible position' (${r.read.file}:${r.read.position})`,
+          'No',
+        );
       send = log.from(r.read);
     } else if (this.mariadb) {
       const pos = parseDomains(r.gtid === 'current_pos' ? this.gtidCurrentPos() : this.gtidSlavePosText());
       const theirs = parseDomains(master.gtidBinlogPos());
       for (const [domain, g] of pos) {
         const m = theirs.get(domain);
-        if (!m || seqOf(m) < seqOf(g)) return fail(1236, `Got fatal error 1236 from master when reading data from binary log: 'Error: connecting slave requested to start from GTID ${g}, which is not in the master's binlog'`, 'No');
+        if (!m || seqOf(m) < seqOf(g))
+          return fail(
+            1236,
+            `Got fatal error 1236 from master when reading data from binary log: 'Error: connecting slave requested to start from GTID ${g}, which is not in the master's binlog'`,
+            'No',
+          );
       }
       send = log.entries.filter((e) => !pos.has(e.trx.domain) || e.trx.seq > seqOf(pos.get(e.trx.domain)!));
     } else {
       const extra = [...this.gtidExecuted].filter((g) => !master.gtidExecuted.has(g));
-      if (extra.length) return fail(1236, `Got fatal error 1236 from master when reading data from binary log: 'Slave has more GTIDs than the master has, using the master's SERVER_UUID' (${formatMysqlGtids(new Set(extra))})`, 'No');
+      if (extra.length)
+        return fail(
+          1236,
+          `Got fatal error 1236 from master when reading data from binary log: 'Slave has more GTIDs than the master has, using the master's SERVER_UUID' (${formatMysqlGtids(new Set(extra))})`,
+          'No',
+        );
       send = log.entries.filter((e) => !this.gtidExecuted.has(e.trx.gtid));
     }
     r.io = 'Yes';
@@ -423,10 +458,28 @@ export class FakeServer {
     }
     out.push(...this.clientThreads);
     for (const s of slavesOfMe) {
-      out.push({ id: dumpThreadId(s), user: s.repl!.masterUser, host: `${s.config.ip}:50000`, command: s.repl!.gtid === 'auto' ? 'Binlog Dump GTID' : 'Binlog Dump', time: 100, state: 'Master has sent all binlog to slave; waiting for more updates', info: null });
+      out.push({
+        id: dumpThreadId(s),
+        user: s.repl!.masterUser,
+        host: `${s.config.ip}:50000`,
+        command: s.repl!.gtid === 'auto' ? 'Binlog Dump GTID' : 'Binlog Dump',
+        time: 100,
+        state: 'Master has sent all binlog to slave; waiting for more updates',
+        info: null,
+      });
     }
-    if (this.repl?.io === 'Yes' || this.repl?.io === 'Connecting') out.push({ id: 900_000 + 2 * this.serverId, user: 'system user', host: '', command: 'Slave_IO', time: 100, state: 'Waiting for master to send event', info: null });
-    if (this.repl?.sql) out.push({ id: 900_001 + 2 * this.serverId, user: 'system user', host: '', command: 'Slave_SQL', time: 100, state: 'Slave has read all relay log; waiting for more updates', info: null });
+    if (this.repl?.io === 'Yes' || this.repl?.io === 'Connecting')
+      out.push({ id: 900_000 + 2 * this.serverId, user: 'system user', host: '', command: 'Slave_IO', time: 100, state: 'Waiting for master to send event', info: null });
+    if (this.repl?.sql)
+      out.push({
+        id: 900_001 + 2 * this.serverId,
+        user: 'system user',
+        host: '',
+        command: 'Slave_SQL',
+        time: 100,
+        state: 'Slave has read all relay log; waiting for more updates',
+        info: null,
+      });
     return out;
   }
 }
@@ -447,7 +500,10 @@ function parseDomains(text: string): Map<number, string> {
 }
 
 function formatDomains(m: Map<number, string>): string {
-  return [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g).join(',');
+  return [...m.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([, g]) => g)
+    .join(',');
 }
 
 /** uuid:1-3:5 from a set of "uuid:n". */

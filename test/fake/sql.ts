@@ -49,7 +49,12 @@ export function interpolate(text: string, params: unknown[] = []): string {
 
 function syntaxError(v: FakeVersion, near: string): FakeSqlError {
   const product = v.flavor === 'mariadb' ? 'MariaDB' : 'MySQL';
-  return new FakeSqlError(1064, 'ER_PARSE_ERROR', '42000', `You have an error in your SQL syntax; check the manual that corresponds to your ${product} server version for the right syntax to use near '${near}' at line 1`);
+  return new FakeSqlError(
+    1064,
+    'ER_PARSE_ERROR',
+    '42000',
+    `You have an error in your SQL syntax; check the manual that corresponds to your ${product} server version for the right syntax to use near '${near}' at line 1`,
+  );
 }
 
 const onOff = (b: boolean) => (b ? 'ON' : 'OFF');
@@ -254,14 +259,25 @@ function changeMaster(ctx: ExecContext, form: string, optionText: string): Row[]
   if (mysql(v) && atLeast(v, 8)) known.add(source ? 'GET_SOURCE_PUBLIC_KEY' : 'GET_MASTER_PUBLIC_KEY');
   for (const k of opts.keys()) if (!known.has(k)) throw syntaxError(v, `${k}=`);
   if (s.readLockBy !== undefined && s.readLockBy !== ctx.session.id) {
-    throw new FakeSqlError(1205, 'ER_LOCK_WAIT_TIMEOUT', 'HY000', `Lock wait timeout exceeded; try restarting transaction (fake cluster: CHANGE MASTER waits for the global read lock held by connection ${s.readLockBy})`);
+    throw new FakeSqlError(
+      1205,
+      'ER_LOCK_WAIT_TIMEOUT',
+      'HY000',
+      `Lock wait timeout exceeded; try restarting transaction (fake cluster: CHANGE MASTER waits for the global read lock held by connection ${s.readLockBy})`,
+    );
   }
   const str = (k: string) => (opts.has(k) ? String(opts.get(k)) : undefined);
   const num = (k: string) => (opts.has(k) ? Number(opts.get(k)) : undefined);
   let gtid: Repl['gtid'] | undefined;
   if (mysql(v) && opts.has(`${p}AUTO_POSITION`)) {
     gtid = num(`${p}AUTO_POSITION`) === 1 ? 'auto' : 'no';
-    if (gtid === 'auto' && s.gtidMode !== 'ON') throw new FakeSqlError(1777, 'ER_AUTO_POSITION_REQUIRES_GTID_MODE_NOT_OFF', 'HY000', 'CHANGE MASTER TO MASTER_AUTO_POSITION = 1 cannot be executed because @@GLOBAL.GTID_MODE = OFF.');
+    if (gtid === 'auto' && s.gtidMode !== 'ON')
+      throw new FakeSqlError(
+        1777,
+        'ER_AUTO_POSITION_REQUIRES_GTID_MODE_NOT_OFF',
+        'HY000',
+        'CHANGE MASTER TO MASTER_AUTO_POSITION = 1 cannot be executed because @@GLOBAL.GTID_MODE = OFF.',
+      );
   }
   if (mariadb(v) && opts.has('MASTER_USE_GTID')) {
     const g = String(opts.get('MASTER_USE_GTID')).toLowerCase();
@@ -270,7 +286,12 @@ function changeMaster(ctx: ExecContext, form: string, optionText: string): Row[]
   }
   const file = str(`${p}LOG_FILE`);
   if (file !== undefined && gtid !== undefined && gtid !== 'no') {
-    throw new FakeSqlError(1776, 'ER_BAD_SLAVE_AUTO_POSITION', 'HY000', 'Parameters MASTER_LOG_FILE, MASTER_LOG_POS, RELAY_LOG_FILE and RELAY_LOG_POS cannot be set when MASTER_AUTO_POSITION is active.');
+    throw new FakeSqlError(
+      1776,
+      'ER_BAD_SLAVE_AUTO_POSITION',
+      'HY000',
+      'Parameters MASTER_LOG_FILE, MASTER_LOG_POS, RELAY_LOG_FILE and RELAY_LOG_POS cannot be set when MASTER_AUTO_POSITION is active.',
+    );
   }
   s.changeMaster({ host: str(`${p}HOST`), port: num(`${p}PORT`), user: str(`${p}USER`), password: str(`${p}PASSWORD`), file, position: num(`${p}LOG_POS`), gtid });
   return [];
@@ -378,10 +399,16 @@ const STATEMENTS: Statement[] = [
     run({ server, params }, m) {
       if (!mariadb(server.version)) throw new FakeSqlError(1193, 'ER_UNKNOWN_SYSTEM_VARIABLE', 'HY000', "Unknown system variable 'gtid_slave_pos'");
       const r = server.repl;
-      if (r && (r.io !== 'No' || r.sql)) throw new FakeSqlError(1198, 'ER_SLAVE_MUST_STOP', 'HY000', "This operation cannot be performed as you have a running slave ''; run STOP SLAVE '' first");
+      if (r && (r.io !== 'No' || r.sql))
+        throw new FakeSqlError(1198, 'ER_SLAVE_MUST_STOP', 'HY000', "This operation cannot be performed as you have a running slave ''; run STOP SLAVE '' first");
       const value = m[1] === '?' ? String(params[0]) : server.gtidBinlogPos();
       if (value !== '' && !/^\d+-\d+-\d+(,\d+-\d+-\d+)*$/.test(value)) throw new FakeSqlError(1942, 'ER_INCORRECT_GTID_STATE', 'HY000', `Could not parse GTID list '${value}'`);
-      server.gtidSlavePos = new Map(value.split(',').filter(Boolean).map((g) => [Number(g.split('-')[0]), g]));
+      server.gtidSlavePos = new Map(
+        value
+          .split(',')
+          .filter(Boolean)
+          .map((g) => [Number(g.split('-')[0]), g]),
+      );
       return [];
     },
   },
@@ -420,7 +447,8 @@ const STATEMENTS: Statement[] = [
   {
     re: /^SELECT (MASTER_POS_WAIT|SOURCE_POS_WAIT)\(\?, \?, \?\) AS result$/,
     run({ server, params }, m) {
-      if (m[1] === 'SOURCE_POS_WAIT' && !grammar.sourcePosWait(server.version)) throw new FakeSqlError(1305, 'ER_SP_DOES_NOT_EXIST', '42000', 'FUNCTION SOURCE_POS_WAIT does not exist');
+      if (m[1] === 'SOURCE_POS_WAIT' && !grammar.sourcePosWait(server.version))
+        throw new FakeSqlError(1305, 'ER_SP_DOES_NOT_EXIST', '42000', 'FUNCTION SOURCE_POS_WAIT does not exist');
       const [file, position, timeout] = params as [string, number, number];
       if (!(Number(timeout) > 0)) throw new Error(`fake cluster: ${m[1]} without a positive timeout would wait forever`);
       return [{ result: server.waitForPos({ file, position: Number(position) }) }];

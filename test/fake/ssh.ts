@@ -215,9 +215,10 @@ export class FakeSshHost implements SshHost {
     const stream = new PassThrough();
     const done = (async () => {
       await new Promise((r) => setImmediate(r));
-      const faulted = await this.fault(command, timeoutMs, `reading ${path} from offset ${start}`).catch((e: Error) => {
-        stream.destroy(e);
-        throw e;
+      const faulted = await this.fault(command, timeoutMs, `reading ${path} from offset ${start}`).catch((e: unknown) => {
+        const err = e instanceof Error ? e : new Error(String(e));
+        stream.destroy(err);
+        throw err;
       });
       const f = this.files.get(path);
       if (faulted || !f) {

@@ -7,12 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ConfigError,
-  loadConfig,
-  type LoadedConfig,
-} from '../../src/config/index.js';
-
+import { ConfigError, loadConfig, type LoadedConfig } from '../../src/config/index.js';
 
 let tmp = '';
 before(() => {

@@ -50,7 +50,8 @@ describe('architecture: the layers of src/', () => {
       }
       return seen;
     };
-    for (const folder of graph.keys()) if (reach(folder).has(folder)) cycles.push(`${folder} → ${[...graph.get(folder)!].filter((d) => reach(d).has(folder)).join(', ')} → … → ${folder}`);
+    for (const folder of graph.keys())
+      if (reach(folder).has(folder)) cycles.push(`${folder} → ${[...graph.get(folder)!].filter((d) => reach(d).has(folder)).join(', ')} → … → ${folder}`);
     assert.deepEqual(cycles, []);
   });
 

@@ -6,15 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  ConfigError,
-  PARAMS,
-  loadConfig,
-  parseConfigText,
-  type LoadedConfig,
-  type ServerConfig,
-  type SshSettings,
-} from '../../src/config/index.js';
+import { ConfigError, PARAMS, loadConfig, parseConfigText, type LoadedConfig, type ServerConfig, type SshSettings } from '../../src/config/index.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FIXTURES = join(REPO, 'test', 'fixtures', 'config');
@@ -458,18 +450,14 @@ describe('config: resolution order (block > [server default] > global > MHA defa
   });
 
   it('does not inherit per-server parameters from [server default] (as MHA), and warns', () => {
-    const loaded = parse(
-      `[server default]\ncandidate_master=1\nno_master=1\nhostname=dbx\n[server1]\nhostname=db1\n[server2]\nhostname=db2\ncandidate_master=1\n`,
-    );
+    const loaded = parse(`[server default]\ncandidate_master=1\nno_master=1\nhostname=dbx\n[server1]\nhostname=db1\n[server2]\nhostname=db2\ncandidate_master=1\n`);
     assert.equal(server(loaded, 'server1').candidateMaster, false);
     assert.equal(server(loaded, 'server1').noMaster, false);
     assert.equal(server(loaded, 'server1').hostname, 'db1');
     assert.equal(server(loaded, 'server2').candidateMaster, true);
     assert.deepEqual(
       loaded.warnings.map((w) => `${w.block} ${w.parameter}: ${w.message}`),
-      ['candidate_master', 'no_master', 'hostname'].map(
-        (p) => `server default ${p}: has no effect in [server default]: MHA and ha read it from each [serverN] block only`,
-      ),
+      ['candidate_master', 'no_master', 'hostname'].map((p) => `server default ${p}: has no effect in [server default]: MHA and ha read it from each [serverN] block only`),
     );
   });
 
@@ -649,8 +637,14 @@ describe('config: server order (as MHA)', () => {
   });
   it('binlog blocks are listed apart, by name', () => {
     const loaded = parse('[server1]\nhostname=db1\n[binlog2]\nhostname=b2\n[binlog1]\nhostname=b1\nport=3310\n');
-    assert.deepEqual(loaded.config.binlogServers.map((s) => `${s.id} ${s.hostname}:${s.port}`), ['binlog1 b1:3310', 'binlog2 b2:3306']);
-    assert.deepEqual(loaded.config.servers.map((s) => s.id), ['server1']);
+    assert.deepEqual(
+      loaded.config.binlogServers.map((s) => `${s.id} ${s.hostname}:${s.port}`),
+      ['binlog1 b1:3310', 'binlog2 b2:3306'],
+    );
+    assert.deepEqual(
+      loaded.config.servers.map((s) => s.id),
+      ['server1'],
+    );
   });
 });
 
@@ -761,7 +755,11 @@ describe('config: ssh settings', () => {
       for (const [k, v] of Object.entries(c.ssh)) assert.deepEqual(s.ssh[k as keyof SshSettings], v, k);
       const messages = loaded.warnings.map((w) => w.message);
       assert.equal(messages.length, (c.warnings ?? []).length, `warnings: ${JSON.stringify(messages)}`);
-      for (const re of c.warnings ?? []) assert.ok(messages.some((m) => re.test(m)), `no warning ${String(re)} in ${JSON.stringify(messages)}`);
+      for (const re of c.warnings ?? [])
+        assert.ok(
+          messages.some((m) => re.test(m)),
+          `no warning ${String(re)} in ${JSON.stringify(messages)}`,
+        );
       assertNoSecret(JSON.stringify(loaded.warnings));
     });
   }
@@ -886,9 +884,7 @@ describe('config: init_conf_load_script', () => {
 
   it('its name=value lines sit between the server blocks and [server default]', () => {
     const s = script('creds.sh', `echo "user=from_script"\necho "password=${SECRET}=x"\necho ""\necho "# a comment"\necho "repl_user='repl'"`);
-    const loaded = parse(
-      `[server default]\nuser=app_user\npassword=old\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n[server2]\nhostname=db2\nuser=own_user\n`,
-    );
+    const loaded = parse(`[server default]\nuser=app_user\npassword=old\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n[server2]\nhostname=db2\nuser=own_user\n`);
     assert.equal(server(loaded, 'server1').user, 'from_script');
     assert.equal(server(loaded, 'server1').password, `${SECRET}=x`); // all after the first '='
     assert.equal(server(loaded, 'server1').replUser, 'repl');
@@ -919,10 +915,7 @@ describe('config: init_conf_load_script', () => {
   });
 
   it('a missing script is an error', () => {
-    expectError(
-      () => parse(`[server default]\ninit_conf_load_script=${join(tmp, 'no_such_script')}\n[server1]\nhostname=db1\n`),
-      'failed: no such program',
-    );
+    expectError(() => parse(`[server default]\ninit_conf_load_script=${join(tmp, 'no_such_script')}\n[server1]\nhostname=db1\n`), 'failed: no such program');
   });
 
   it('a script that is not executable is an error', () => {
@@ -942,12 +935,18 @@ describe('config: init_conf_load_script', () => {
 
   it('an unknown name in its output is an error with a suggestion', () => {
     const s = script('typo.sh', `echo "passwd=${SECRET}"`);
-    expectError(() => parse(`[server default]\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n`), /passwd: unknown parameter.*did you mean password\? \(in the output of init_conf_load_script\)$/);
+    expectError(
+      () => parse(`[server default]\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n`),
+      /passwd: unknown parameter.*did you mean password\? \(in the output of init_conf_load_script\)$/,
+    );
   });
 
   it('a bad value in its output names the script', () => {
     const s = script('badport.sh', 'echo port=none');
-    expectError(() => parse(`[server default]\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n`), `${s} port: must be an integer from 1 to 65535, got "none" (in the output of init_conf_load_script)`);
+    expectError(
+      () => parse(`[server default]\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n`),
+      `${s} port: must be an integer from 1 to 65535, got "none" (in the output of init_conf_load_script)`,
+    );
   });
 
   it('does not run when the file itself is bad', () => {
@@ -992,7 +991,10 @@ describe('the sample configs in conf/', () => {
   it('load without errors or warnings', () => {
     const loaded = loadConfig({ file: join(REPO, 'conf', 'app1.cnf'), globalFile: join(REPO, 'conf', 'masterha_default.cnf') });
     assert.deepEqual(loaded.warnings, []);
-    assert.deepEqual(loaded.config.servers.map((s) => s.id), ['server1', 'server2', 'server3']);
+    assert.deepEqual(
+      loaded.config.servers.map((s) => s.id),
+      ['server1', 'server2', 'server3'],
+    );
     assert.equal(loaded.config.servers[1]!.candidateMaster, true);
     assert.equal(loaded.config.servers[2]!.noMaster, true);
     assert.equal(loaded.config.manager.lastFailoverMinute, 480);

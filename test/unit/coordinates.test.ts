@@ -39,7 +39,12 @@ describe('GTID sets', () => {
     assert.equal(slave.subtract(master).toString(), `${U2}:1-2`);
     assert.ok(MysqlGtidSet.parse(`${U1}:1-50:52-60`).subtract(master).isEmpty);
     assert.equal(MysqlGtidSet.parse(`${U1}:1-120`).subtract(master).toString(), `${U1}:101-120`);
-    assert.equal(MysqlGtidSet.parse(`${U1}:5-10`).subtract(MysqlGtidSet.parse(`${U1}:7`)).toString(), `${U1}:5-6:8-10`);
+    assert.equal(
+      MysqlGtidSet.parse(`${U1}:5-10`)
+        .subtract(MysqlGtidSet.parse(`${U1}:7`))
+        .toString(),
+      `${U1}:5-6:8-10`,
+    );
   });
   it('keeps MySQL 8.4 tagged GTIDs apart from untagged ones', () => {
     const s = MysqlGtidSet.parse(`${U1}:1-5:audit:1-3`);

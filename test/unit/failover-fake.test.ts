@@ -35,7 +35,10 @@ const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 /** Everything a successful failover must leave: one writable master with every event, every slave replicating from it with every event, once. */
 function assertPromoted(c: FakeCluster, report: Report, newMaster: string, transactions: number, slaves: string[]): void {
   assert.equal(report.error, undefined, `failover error: ${JSON.stringify(report.error)}`);
-  assert.deepEqual(report.slaves.filter((s) => !s.ok), []);
+  assert.deepEqual(
+    report.slaves.filter((s) => !s.ok),
+    [],
+  );
   assert.equal(report.ok, true);
   assert.equal(report.masterMoved, true);
   assert.equal(report.newMaster, newMaster);
@@ -107,7 +110,11 @@ describe('failover on the fake cluster: GTID mode', () => {
     const nm = c.log('sql', 'server2');
     assert.ok(nm.indexOf('server2: SET GLOBAL super_read_only = 0') < nm.indexOf('server2: SET GLOBAL read_only = 0'));
     assert.ok(nm.includes('server2: SHOW REPLICA STATUS') && nm.includes('server2: SHOW MASTER STATUS') && nm.includes('server2: RESET REPLICA ALL'));
-    assert.ok(c.log('sql', 'server3').includes("server3: CHANGE REPLICATION SOURCE TO SOURCE_HOST='10.9.0.12', SOURCE_PORT=3306, SOURCE_USER='repl', SOURCE_PASSWORD='********', SOURCE_AUTO_POSITION=1"));
+    assert.ok(
+      c
+        .log('sql', 'server3')
+        .includes("server3: CHANGE REPLICATION SOURCE TO SOURCE_HOST='10.9.0.12', SOURCE_PORT=3306, SOURCE_USER='repl', SOURCE_PASSWORD='********', SOURCE_AUTO_POSITION=1"),
+    );
     assert.equal(c.server('server3').gtidExecutedText(), c.server('server2').gtidExecutedText());
   });
 
@@ -135,7 +142,11 @@ describe('failover on the fake cluster: file/position mode', () => {
     const end = c.server('server2').binlog!.end;
     for (const s of ['server3', 'server4']) {
       assert.ok(
-        c.log('sql', s).includes(`${s}: CHANGE MASTER TO MASTER_HOST='10.9.0.12', MASTER_PORT=3306, MASTER_USER='repl', MASTER_PASSWORD='********', MASTER_LOG_FILE='${end.file}', MASTER_LOG_POS=${end.position}, MASTER_USE_GTID=no`),
+        c
+          .log('sql', s)
+          .includes(
+            `${s}: CHANGE MASTER TO MASTER_HOST='10.9.0.12', MASTER_PORT=3306, MASTER_USER='repl', MASTER_PASSWORD='********', MASTER_LOG_FILE='${end.file}', MASTER_LOG_POS=${end.position}, MASTER_USE_GTID=no`,
+          ),
         c.log('sql', s).join('\n'),
       );
     }
@@ -174,7 +185,12 @@ describe('failover on the fake cluster: file/position mode', () => {
     const [diff] = applied(c, 'server3');
     const first = Number(diff?.split(',')[0]);
     assert.ok(first > 1 && first <= 10, diff);
-    assert.equal(diff, upTo(10).slice(first - 1).join(','));
+    assert.equal(
+      diff,
+      upTo(10)
+        .slice(first - 1)
+        .join(','),
+    );
   });
 
   it('a slow but running SQL thread is waited for: nothing of its own relay logs goes into a diff', async () => {
@@ -248,8 +264,15 @@ describe('failover on the fake cluster: choosing the new master', () => {
     assert.equal(report.error?.code, 'NO_CANDIDATE');
     assert.equal(report.error?.phase, '3 Master recovery');
     assert.deepEqual(c.writable(), [], 'no writable server');
-    assert.deepEqual(c.log('sql').filter((l) => /read_only = 0|CHANGE MASTER|RESET/.test(l)), []);
-    assert.deepEqual(report.changes.map((x) => x.change), ['STOP SLAVE IO_THREAD', 'STOP SLAVE IO_THREAD'], 'the report lists what was changed: only the IO threads stopped');
+    assert.deepEqual(
+      c.log('sql').filter((l) => /read_only = 0|CHANGE MASTER|RESET/.test(l)),
+      [],
+    );
+    assert.deepEqual(
+      report.changes.map((x) => x.change),
+      ['STOP SLAVE IO_THREAD', 'STOP SLAVE IO_THREAD'],
+      'the report lists what was changed: only the IO threads stopped',
+    );
     for (const s of ['server2', 'server3']) assert.equal(c.replicationOf(s).from, 'server1');
     c.assertClean();
   });
@@ -330,10 +353,10 @@ describe('failover on the fake cluster: hooks', () => {
     assertPromoted(c, report, 'server2', 6, ['server3']);
     const [stop, start] = c.hooks.callsOf('master_ip_failover_script');
     assert.equal(stop?.command, 'stopssh');
-    assert.ok(stop!.args.includes('--orig_master_host=10.9.0.11'));
+    assert.ok(stop.args.includes('--orig_master_host=10.9.0.11'));
     assert.equal(start?.command, 'start');
-    assert.ok(start!.args.includes('--new_master_host=10.9.0.12'));
-    assert.equal(start!.env.HA_NEW_MASTER_PASSWORD, 'secret');
+    assert.ok(start.args.includes('--new_master_host=10.9.0.12'));
+    assert.equal(start.env.HA_NEW_MASTER_PASSWORD, 'secret');
     const startAt = c.indexOf('hook', 'master_ip_failover_script', /--command=start/);
     assert.ok(c.indexOf('hook', 'master_ip_failover_script', /--command=stopssh/) < c.indexOf('sql', 'server2', /^STOP (SLAVE|REPLICA)$/));
     assert.ok(startAt < c.indexOf('sql', 'server2', 'SET GLOBAL read_only = 0'));
@@ -361,7 +384,11 @@ describe('failover on the fake cluster: hooks', () => {
       assert.equal(report.masterMoved, false);
       assert.deepEqual(report.error && [report.error.phase, report.error.code], ['2 Dead master shutdown', 'HOOK_FAILED']);
       assert.deepEqual(c.writable(), []);
-      assert.deepEqual(c.log('sql').filter((l) => !/SHOW|STOP (SLAVE|REPLICA) IO_THREAD/.test(l)), [], 'no change but the IO threads stopped');
+      assert.deepEqual(
+        c.log('sql').filter((l) => !/SHOW|STOP (SLAVE|REPLICA) IO_THREAD/.test(l)),
+        [],
+        'no change but the IO threads stopped',
+      );
       assert.equal(c.hooks.callsOf('master_ip_failover_script', 'start').length, 0);
       c.assertClean();
     });
@@ -391,7 +418,11 @@ describe('failover on the fake cluster: hooks', () => {
     assert.deepEqual(report.error && [report.error.phase, report.error.code, report.error.server], ['3 Master recovery', 'HOOK_FAILED', 'server2']);
     assert.deepEqual(c.writable(), [], 'no writable server');
     assert.deepEqual(c.executed('server2'), upTo(6));
-    assert.deepEqual(c.log('sql').filter((l) => /CHANGE MASTER/.test(l)), [], 'no slave repointed');
+    assert.deepEqual(
+      c.log('sql').filter((l) => /CHANGE MASTER/.test(l)),
+      [],
+      'no slave repointed',
+    );
     c.assertClean();
   });
 });
@@ -452,7 +483,10 @@ describe('failover on the fake cluster: partial success and failures', () => {
     const { report } = await failover(c);
     assert.deepEqual(report.error && [report.error.phase, report.error.code], ['1 Configuration check', 'MASTER_ALIVE']);
     assert.deepEqual(c.writable(), ['server1']);
-    assert.deepEqual(c.log('sql').filter((l) => !/^server\d: SHOW /.test(l)), []);
+    assert.deepEqual(
+      c.log('sql').filter((l) => !/^server\d: SHOW /.test(l)),
+      [],
+    );
   });
 
   it('the new master dies while its diff is applied: the failover stops in phase 3, nothing writable', async () => {
@@ -488,7 +522,10 @@ describe('failover on the fake cluster: refused or stopped before the master mov
     assert.equal(report.ok, false);
     assert.equal(report.masterMoved, false);
     assert.deepEqual(c.writable(), [], 'no server takes writes');
-    assert.deepEqual(c.log('sql').filter((l) => /read_only = 0|CHANGE (MASTER|REPLICATION)|RESET/.test(l)), []);
+    assert.deepEqual(
+      c.log('sql').filter((l) => /read_only = 0|CHANGE (MASTER|REPLICATION)|RESET/.test(l)),
+      [],
+    );
     c.assertClean();
   }
 
@@ -534,7 +571,10 @@ describe('failover on the fake cluster: refused or stopped before the master mov
     const { report } = await failover(c, { options: { deadMasterSshFailedAt: Date.now() } });
     assertPromoted(c, report, 'server2', 6, ['server3']);
     assert.match(report.savedBinlogSkipped ?? '', /not reachable over SSH/);
-    assert.deepEqual(c.log('connect', 'server1').filter((l) => /ssh/.test(l)), []);
+    assert.deepEqual(
+      c.log('connect', 'server1').filter((l) => /ssh/.test(l)),
+      [],
+    );
   });
 });
 
@@ -582,7 +622,11 @@ describe('failover on the fake cluster: options and slow hosts', () => {
     const { report } = await failover(c);
     assertPromoted(c, report, 'server2', 6, ['server3', 'server4']);
     assert.deepEqual(c.log('apply', 'server2'), ['server2: mysqlbinlog | mysql on server2: transactions 5,6 (--disable-log-bin)']);
-    assert.deepEqual(c.server('server2').binlog!.entries.map((e) => e.trx.n), [1, 2, 3, 4], 'not in its binlog');
+    assert.deepEqual(
+      c.server('server2').binlog!.entries.map((e) => e.trx.n),
+      [1, 2, 3, 4],
+      'not in its binlog',
+    );
   });
 
   it(
@@ -638,18 +682,22 @@ describe('failover on the fake cluster: options and slow hosts', () => {
 describe('failover on the fake cluster: SIGTERM', () => {
   it('SIGTERM while the shutdown hook runs: stops in phase 3 before any server changed but the IO threads', async () => {
     const c = cluster({ slaves: 2, gtid: true, hooks: { shutdown: true } });
-    let ctxAbort: { requested: boolean; reason?: string } | undefined;
-    c.hooks.on('shutdown_script', 0, { during: () => Object.assign(ctxAbort!, { requested: true, reason: 'SIGTERM' }) });
     c.kill('server1');
     const ctx = failoverContext(c);
-    ctxAbort = ctx.abort;
+    c.hooks.on('shutdown_script', 0, { during: () => Object.assign(ctx.abort, { requested: true, reason: 'SIGTERM' }) });
     const report = await runFailover(ctx).finally(() => ctx.cleanup());
     assert.equal(report.ok, false);
     assert.equal(report.masterMoved, false);
     assert.deepEqual(report.error && [report.error.phase, report.error.code], ['3 Master recovery', 'ABORTED']);
     assert.deepEqual(c.writable(), []);
-    assert.deepEqual(c.log('sql').filter((l) => !/SHOW|STOP (SLAVE|REPLICA) IO_THREAD/.test(l)), []);
-    assert.deepEqual(report.changes.map((x) => `${x.server}: ${x.change}`), ['server2: STOP SLAVE IO_THREAD', 'server3: STOP SLAVE IO_THREAD', 'server1: shutdown_script: powered off']);
+    assert.deepEqual(
+      c.log('sql').filter((l) => !/SHOW|STOP (SLAVE|REPLICA) IO_THREAD/.test(l)),
+      [],
+    );
+    assert.deepEqual(
+      report.changes.map((x) => `${x.server}: ${x.change}`),
+      ['server2: STOP SLAVE IO_THREAD', 'server3: STOP SLAVE IO_THREAD', 'server1: shutdown_script: powered off'],
+    );
   });
 
   it('SIGTERM before phase 1 stops the IO threads: nothing at all is changed', async () => {
@@ -658,7 +706,10 @@ describe('failover on the fake cluster: SIGTERM', () => {
     const { report } = await failover(c, { abortOn: '1 ' });
     assert.equal(report.error?.code, 'ABORTED');
     assert.deepEqual(report.changes, []);
-    assert.deepEqual(c.log('sql').filter((l) => !/SHOW/.test(l)), []);
+    assert.deepEqual(
+      c.log('sql').filter((l) => !/SHOW/.test(l)),
+      [],
+    );
   });
 
   it('SIGTERM once the new master takes writes does not stop the failover halfway', async () => {

@@ -4,7 +4,7 @@
 // use_gtid_auto_pos=0; the agreement is asserted here.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Clients, ServerSession } from '../../src/core/clients.js';
+import type { Clients } from '../../src/core/clients.js';
 import { describeHookEnd, hookOutcome, type HookResult } from '../../src/core/hook-run.js';
 import { failoverMode, masterOf, namesServer, surveyServers, type ServerObservation } from '../../src/core/survey.js';
 import { analyzeTopology } from '../../src/core/topology.js';
@@ -56,7 +56,10 @@ describe('the failover-mode rule', () => {
       const t = analyzeTopology(fakeConfig(servers), obs);
       const rule = failoverMode(slaves(true, false), useGtid);
       assert.equal(t.mode, rule.mode, `use_gtid_auto_pos=${useGtid ? 1 : 0}`);
-      assert.equal(t.findings.some((f) => f.code === 'GTID_MIXED'), rule.mode === undefined);
+      assert.equal(
+        t.findings.some((f) => f.code === 'GTID_MIXED'),
+        rule.mode === undefined,
+      );
     }
   });
 });
@@ -75,11 +78,14 @@ describe('surveyServers: every server read once, in parallel', () => {
             throw new Error('not asked in this test');
           },
           close: async () => void closed.push(server.id),
-        } as unknown as ServerSession;
+        };
       },
     };
     const obs = await surveyServers(fakeConfig(servers), clients);
-    assert.deepEqual(obs.map((o) => o.server.id), ['server1', 'server2', 'server3']);
+    assert.deepEqual(
+      obs.map((o) => o.server.id),
+      ['server1', 'server2', 'server3'],
+    );
     // readServerState failed on the fake session: an error, never a state, and the session closed.
     assert.ok(obs.every((o) => o.state === undefined && typeof o.error === 'string'));
     assert.match(obs[2]!.error!, /ECONNREFUSED/);

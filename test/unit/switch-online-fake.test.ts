@@ -74,7 +74,13 @@ describe('online switch on the fake cluster: success', () => {
     assert.deepEqual(result.finalCoordinates, c.server('server1').binlog!.end);
     assert.deepEqual(result.newMasterCoordinates, c.server('server3').binlog!.end);
     assert.equal(result.closedConnections, 2);
-    assert.deepEqual(c.server('server1').clientThreads.map((t) => t.id).filter((id) => id === idle || id === writer), []);
+    assert.deepEqual(
+      c
+        .server('server1')
+        .clientThreads.map((t) => t.id)
+        .filter((id) => id === idle || id === writer),
+      [],
+    );
 
     const readOnly = at(c, 'server1', 'SET GLOBAL read_only = 1');
     const ftwrl = at(c, 'server1', 'FLUSH TABLES WITH READ LOCK');
@@ -89,7 +95,7 @@ describe('online switch on the fake cluster: success', () => {
     for (const w of waits) assert.ok(ftwrl < w && w < promote, 'everyone catches up under the lock, before the promotion');
     assert.ok(promote < writable && writable < reset, 'the new master forgets its replication settings only once it takes writes');
     for (const r of repoints) assert.ok(writable < r && r < unlock, 'slaves repointed while the old master is still locked');
-    assert.ok(kill < unlock, "client connections closed before the lock is released (a blocked write would commit on the old master)");
+    assert.ok(kill < unlock, 'client connections closed before the lock is released (a blocked write would commit on the old master)');
     assert.deepEqual(c.slavesOf(c.server('server1')), [], 'no slave reads from the old master any more');
   });
 
@@ -145,7 +151,10 @@ describe('online switch on the fake cluster: refused before anything changes', (
     const c = cluster({ slaves: 2 });
     c.clientThread('server1', { info: 'SELECT SLEEP(1000)', time: 120 });
     const p = await plan(c, 'server2', { runningSecondsLimit: 10 });
-    assert.deepEqual(p.problems.map((x) => x.replace(/thread \d+/, 'thread N')), ['a query (thread N) has run 120 s on the master (limit 10 s): SELECT SLEEP(1000)']);
+    assert.deepEqual(
+      p.problems.map((x) => x.replace(/thread \d+/, 'thread N')),
+      ['a query (thread N) has run 120 s on the master (limit 10 s): SELECT SLEEP(1000)'],
+    );
     assert.deepEqual(changes(c), []);
   });
 
@@ -217,7 +226,11 @@ describe('online switch on the fake cluster: failures and rollback', () => {
     assert.deepEqual([err.step, err.rolledBack], ['block', true]);
     assert.deepEqual(c.writable(), ['server1']);
     assert.equal(c.maxWritableAtOnce(), 1);
-    assert.deepEqual(changes(c).filter((l) => /server[23]/.test(l)), ['server2: START REPLICA'], 'nothing changed on the slaves (START SLAVE on a running slave is a no-op)');
+    assert.deepEqual(
+      changes(c).filter((l) => /server[23]/.test(l)),
+      ['server2: START REPLICA'],
+      'nothing changed on the slaves (START SLAVE on a running slave is a no-op)',
+    );
   });
 
   it('the new master fails to become writable: rolled back, and the new master still replicates from the old one (MariaDB)', async () => {
@@ -294,7 +307,10 @@ describe('online switch on the fake cluster: master_ip_online_change_script', ()
     const [stop, start] = c.hooks.callsOf('master_ip_online_change_script');
     assert.ok(stop!.args.includes('--orig_master_is_new_slave') && stop!.args.includes('--new_master_host=10.9.0.12'));
     assert.equal(stop!.env.HA_NEW_MASTER_PASSWORD, 'secret');
-    assert.ok(c.indexOf('hook', 'master_ip_online_change_script', /--command=stop/) < at(c, 'server1', 'SET GLOBAL read_only = 1'), 'writes are stopped at the proxy before the block');
+    assert.ok(
+      c.indexOf('hook', 'master_ip_online_change_script', /--command=stop/) < at(c, 'server1', 'SET GLOBAL read_only = 1'),
+      'writes are stopped at the proxy before the block',
+    );
     assert.equal(start?.command, 'start');
     assert.ok(c.indexOf('hook', 'master_ip_online_change_script', /--command=start/) > at(c, 'server2', 'SET GLOBAL read_only = 0'));
   });
