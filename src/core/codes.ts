@@ -4,7 +4,6 @@
 // never rename one; add new ones. The meaning is for docs and for readers of a JSON log.
 const REGISTRY = {
   // Configuration
-  CONFIG_LOADED: 'the configuration was read',
   CONFIG_NOTICE: 'a note about the configuration (a default applied, a parameter MHA ignores)',
   CONFIG_WARNING: 'a configuration value that works but is probably not what was meant',
   CONFIG_INVALID: 'the configuration cannot be used (file, block and parameter named)',
@@ -26,7 +25,6 @@ const REGISTRY = {
   // The topology (check-repl, the manager's start-up check)
   MYSQL_OK: 'a server answers over MySQL',
   SERVER_DOWN: 'a server does not answer',
-  SERVER_INSPECT_FAILED: "a server's state could not be read",
   NO_MASTER: 'no writable master found',
   SEVERAL_MASTERS: 'more than one writable master',
   MASTER_READ_ONLY: 'the master has read_only=1',
@@ -38,7 +36,6 @@ const REGISTRY = {
   SQL_THREAD_STOPPED: "a slave's SQL thread is not running",
   DUPLICATE_SERVER_ID: 'two servers share a server_id',
   LOG_BIN_OFF: 'log_bin is off on a server that could be promoted',
-  LOG_SLAVE_UPDATES_OFF: 'log_slave_updates is off',
   FILTERS_DIFFER: 'replication filters differ between slaves',
   MASTER_BINLOG_NOT_FOUND: "the master's binlog is not readable over SSH",
   MASTER_BINLOG_OK: "the master's binlog is readable over SSH",
