@@ -143,7 +143,16 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
 
   // 3.4 + 3.5 give it every missing event
   log.info('PHASE_3_4', '3.4/3.5 New master diff generation and log apply');
-  const recovery = await recoverServer(ctx, PHASE_3, newMaster, latest, saved?.files);
+  if (p1.mode === 'gtid' && newMaster.server.disableLogBin) {
+    log.warn(
+      'CONFIG_WARNING',
+      'disable_log_bin=1 is not applied to the new master in GTID mode: its binlog must hold every GTID its slaves will have, or they are refused (1236)',
+      {
+        server: newMaster.server.id,
+      },
+    );
+  }
+  const recovery = await recoverServer(ctx, PHASE_3, newMaster, latest, saved?.files, { keepBinlog: p1.mode === 'gtid' });
   recordChange(ctx, newMaster.server.id, `replication stopped; ${recovery.diff ? `diff of ${recovery.diff.events} events applied` : 'nothing to apply'}`);
 
   const session = await ctx.clients.mysql(newMaster.server);

@@ -106,7 +106,22 @@ function rangesFromMapping(conn: SshHost, serverId: string, files: string[], m: 
   }
 }
 
-export async function recoverServer(ctx: FailoverContext, phase: string, target: ServerView, latest: LatestSlave, saved: SavedBinlogFile[] | undefined): Promise<RecoveryResult> {
+export interface RecoverOptions {
+  /**
+   * Log the applied events in the target's binlog whatever disable_log_bin says: a new master in
+   * GTID mode must hold in its binlog every GTID its slaves will have, or they are refused (1236).
+   */
+  keepBinlog?: boolean;
+}
+
+export async function recoverServer(
+  ctx: FailoverContext,
+  phase: string,
+  target: ServerView,
+  latest: LatestSlave,
+  saved: SavedBinlogFile[] | undefined,
+  opts: RecoverOptions = {},
+): Promise<RecoveryResult> {
   const t0 = Date.now();
   const id = target.server.id;
   const log = ctx.log;
@@ -183,7 +198,7 @@ export async function recoverServer(ctx: FailoverContext, phase: string, target:
           const applied = await applyDiffOnHost(conn, target.server, remote, {
             ...tools,
             timeoutMs: ctx.timeouts.applyMs,
-            disableLogBin: target.server.disableLogBin,
+            disableLogBin: target.server.disableLogBin && !opts.keepBinlog,
           });
           applyMs = applied.durationMs;
         } finally {
