@@ -640,7 +640,7 @@ describe('failover on the fake cluster: options and slow hosts', () => {
   it(
     'a statement that hangs on a slave (STOP SLAVE behind a long transaction) is given up after a deadline',
     {
-      todo: 'known gap, not fixed here: no statement of the failover has a deadline (Clients.mysql is called without queryTimeoutMs), so a hung STOP SLAVE stalls it for ever; the fake refuses to hang without a deadline and says so',
+      todo: 'known gap, issue 14 (one deadline discipline): no statement of the failover has a deadline (Clients.mysql is called without queryTimeoutMs), so a hung STOP SLAVE stalls it for ever; the fake refuses to hang without a deadline and says so',
     },
     async () => {
       const c = cluster({ slaves: 3, gtid: true });
