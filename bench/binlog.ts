@@ -73,18 +73,42 @@ function parseArgs(argv: string[]): Options {
       return v;
     };
     switch (flag) {
-      case '--runs': o.runs = Math.max(1, Math.floor(num())); break;
-      case '--data-root': o.dataRoot = path.resolve(value()); break;
-      case '--regenerate': o.regenerate = true; break;
-      case '--generate-only': o.generateOnly = true; break;
-      case '--target-mib': o.targetMib = num(); break;
-      case '--wait-quiet': o.waitQuiet = num(); break;
-      case '--no-profile': o.profile = false; break;
-      case '--no-doc': o.doc = false; break;
-      case '--out': o.out = path.resolve(value()); break;
-      case '--doc-from': o.docFrom = path.resolve(value()); break;
-      case '--help': case '-h': process.stdout.write(`${USAGE}\n`); process.exit(0);
-      default: fail(`unknown option ${a}\n${USAGE}`);
+      case '--runs':
+        o.runs = Math.max(1, Math.floor(num()));
+        break;
+      case '--data-root':
+        o.dataRoot = path.resolve(value());
+        break;
+      case '--regenerate':
+        o.regenerate = true;
+        break;
+      case '--generate-only':
+        o.generateOnly = true;
+        break;
+      case '--target-mib':
+        o.targetMib = num();
+        break;
+      case '--wait-quiet':
+        o.waitQuiet = num();
+        break;
+      case '--no-profile':
+        o.profile = false;
+        break;
+      case '--no-doc':
+        o.doc = false;
+        break;
+      case '--out':
+        o.out = path.resolve(value());
+        break;
+      case '--doc-from':
+        o.docFrom = path.resolve(value());
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
+      default:
+        fail(`unknown option ${a}\n${USAGE}`);
     }
   }
   return o;
@@ -132,7 +156,13 @@ async function machine(ds: DataSet): Promise<Machine> {
 async function gitState(): Promise<{ commit: string; dirty: string[] }> {
   const head = await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, reject: false });
   const st = await execa('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO, reject: false });
-  return { commit: head.stdout.trim(), dirty: st.stdout.split('\n').filter(Boolean).map((l) => l.slice(3)) };
+  return {
+    commit: head.stdout.trim(),
+    dirty: st.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3)),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,16 +277,50 @@ async function quiet(): Promise<void> {
   quietWaitedS += w.waitedS;
 }
 
-async function measureScans(ds: DataSet, runs: number): Promise<{ scans: ScanResult[]; haEvents?: number; haSummaryOutput: string; stock: { exitCode: number; wallMs: number; stderr: string } }> {
+async function measureScans(
+  ds: DataSet,
+  runs: number,
+): Promise<{ scans: ScanResult[]; haEvents?: number; haSummaryOutput: string; stock: { exitCode: number; wallMs: number; stderr: string } }> {
   const files = ds.paths;
   const largest = ds.files.reduce((a, b) => (b.size > a.size ? b : a));
   const defs: ScanDef[] = [
-    { id: 'ha-summary', label: 'ha binlog events --summary', command: 'ha binlog events --summary FILES', argv: [...HA, 'binlog', 'events', '--summary', ...files], bytes: ds.totalBytes, stdout: 'capture' },
-    { id: 'ha-summary-nocrc', label: 'ha binlog events --summary --no-verify-checksum', command: 'ha binlog events --summary --no-verify-checksum FILES', argv: [...HA, 'binlog', 'events', '--summary', '--no-verify-checksum', ...files], bytes: ds.totalBytes },
+    {
+      id: 'ha-summary',
+      label: 'ha binlog events --summary',
+      command: 'ha binlog events --summary FILES',
+      argv: [...HA, 'binlog', 'events', '--summary', ...files],
+      bytes: ds.totalBytes,
+      stdout: 'capture',
+    },
+    {
+      id: 'ha-summary-nocrc',
+      label: 'ha binlog events --summary --no-verify-checksum',
+      command: 'ha binlog events --summary --no-verify-checksum FILES',
+      argv: [...HA, 'binlog', 'events', '--summary', '--no-verify-checksum', ...files],
+      bytes: ds.totalBytes,
+    },
     { id: 'ha-list', label: 'ha binlog events (full listing)', command: 'ha binlog events FILES > /dev/null', argv: [...HA, 'binlog', 'events', ...files], bytes: ds.totalBytes },
-    { id: 'mariadb-binlog', label: 'mariadb-binlog', command: 'mariadb-binlog --skip-gtid-strict-mode FILES > /dev/null', argv: [MARIADB_BINLOG, '--skip-gtid-strict-mode', ...files], bytes: ds.totalBytes },
-    { id: 'ha-summary-1file', label: `ha binlog events --summary, one file (${largest.name})`, command: `ha binlog events --summary ${largest.name}`, argv: [...HA, 'binlog', 'events', '--summary', path.join(ds.dir, largest.name)], bytes: largest.size },
-    { id: 'ha-list-1file', label: `ha binlog events, one file (${largest.name})`, command: `ha binlog events ${largest.name} > /dev/null`, argv: [...HA, 'binlog', 'events', path.join(ds.dir, largest.name)], bytes: largest.size },
+    {
+      id: 'mariadb-binlog',
+      label: 'mariadb-binlog',
+      command: 'mariadb-binlog --skip-gtid-strict-mode FILES > /dev/null',
+      argv: [MARIADB_BINLOG, '--skip-gtid-strict-mode', ...files],
+      bytes: ds.totalBytes,
+    },
+    {
+      id: 'ha-summary-1file',
+      label: `ha binlog events --summary, one file (${largest.name})`,
+      command: `ha binlog events --summary ${largest.name}`,
+      argv: [...HA, 'binlog', 'events', '--summary', path.join(ds.dir, largest.name)],
+      bytes: largest.size,
+    },
+    {
+      id: 'ha-list-1file',
+      label: `ha binlog events, one file (${largest.name})`,
+      command: `ha binlog events ${largest.name} > /dev/null`,
+      argv: [...HA, 'binlog', 'events', path.join(ds.dir, largest.name)],
+      bytes: largest.size,
+    },
     { id: 'ha-version', label: 'ha --version (Node start and module loading: the floor)', command: 'ha --version', argv: [...HA, '--version'], bytes: 0 },
   ];
   const results = new Map<string, RunResult[]>(defs.map((d) => [d.id, []]));
@@ -267,13 +331,17 @@ async function measureScans(ds: DataSet, runs: number): Promise<{ scans: ScanRes
       const r = await timedRun(d.argv, { stdout: d.stdout });
       if (d.id === 'ha-summary' && round === 1) haSummaryOutput = r.stdout;
       results.get(d.id)!.push(r);
-      log(`  round ${round}/${runs} ${d.label}: ${(r.wallMs / 1000).toFixed(2)} s, ${d.bytes ? (d.bytes / 1e6 / (r.wallMs / 1000)).toFixed(0) : '–'} MB/s, max RSS ${(r.maxRssKb / 1024).toFixed(0)} MiB${r.exitCode ? `, EXIT ${r.exitCode}: ${firstLines(r.stderr, 1)}` : ''}${r.otherCpuCores > 0.25 ? ` (other processes used ${r.otherCpuCores.toFixed(2)} CPU)` : ''}`);
+      log(
+        `  round ${round}/${runs} ${d.label}: ${(r.wallMs / 1000).toFixed(2)} s, ${d.bytes ? (d.bytes / 1e6 / (r.wallMs / 1000)).toFixed(0) : '–'} MB/s, max RSS ${(r.maxRssKb / 1024).toFixed(0)} MiB${r.exitCode ? `, EXIT ${r.exitCode}: ${firstLines(r.stderr, 1)}` : ''}${r.otherCpuCores > 0.25 ? ` (other processes used ${r.otherCpuCores.toFixed(2)} CPU)` : ''}`,
+      );
     }
   }
   // mariadb-binlog as shipped (GTID strict mode on): once, for the record.
   await quiet();
   const stockRun = await timedRun([MARIADB_BINLOG, ...files]);
-  log(`  mariadb-binlog without --skip-gtid-strict-mode: exit ${stockRun.exitCode} after ${(stockRun.wallMs / 1000).toFixed(2)} s${stockRun.exitCode ? `: ${firstLines(stockRun.stderr, 1)}` : ''}`);
+  log(
+    `  mariadb-binlog without --skip-gtid-strict-mode: exit ${stockRun.exitCode} after ${(stockRun.wallMs / 1000).toFixed(2)} s${stockRun.exitCode ? `: ${firstLines(stockRun.stderr, 1)}` : ''}`,
+  );
   const events = [...haSummaryOutput.matchAll(/^# (\d+) events/gm)].reduce((a, m) => a + Number(m[1]), 0);
   return {
     scans: defs.map((d) => summarizeRuns(d.id, d.label, d.command, d.bytes, results.get(d.id)!)),
@@ -307,7 +375,11 @@ async function measureMicro(ds: DataSet, runs: number): Promise<MicroResult> {
     for (const [k, v] of Object.entries(j.ms)) (per[k] ??= []).push(v);
     for (const e of j.errors) errors.add(e);
     events = j.events;
-    log(`  round ${round}/${runs} in-process: ${Object.entries(j.ms).map(([k, v]) => `${k} ${(ds.totalBytes / 1e6 / (v / 1000)).toFixed(0)} MB/s`).join(', ')}`);
+    log(
+      `  round ${round}/${runs} in-process: ${Object.entries(j.ms)
+        .map(([k, v]) => `${k} ${(ds.totalBytes / 1e6 / (v / 1000)).toFixed(0)} MB/s`)
+        .join(', ')}`,
+    );
   }
   const ms = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, stat(v)]));
   const mbPerS = Object.fromEntries(Object.entries(ms).map(([k, s]) => [k, round(ds.totalBytes / 1e6 / (s.median / 1000), 0)]));
@@ -332,7 +404,11 @@ function pickLookups(ds: DataSet): Lookup[] {
   const total = ds.coordinates[ds.coordinates.length - 1]?.globalOffset ?? 1;
   const candidates = ds.coordinates.filter((c) => !(c.file === latest.masterLogFile && c.pos === latest.readMasterLogPos));
   const nearest = (f: number): Coordinate => candidates.reduce((a, b) => (Math.abs(b.globalOffset / total - f) < Math.abs(a.globalOffset / total - f) ? b : a));
-  const picks: [string, number][] = [['start', 0.03], ['middle', 0.5], ['end', 0.97]];
+  const picks: [string, number][] = [
+    ['start', 0.03],
+    ['middle', 0.5],
+    ['end', 0.97],
+  ];
   return picks.map(([label, f]) => {
     const c = nearest(f);
     return { label, file: c.file, pos: c.pos, fraction: round(c.globalOffset / total, 3), inLatestMasterFile: c.file === latest.masterLogFile };
@@ -426,7 +502,10 @@ function parseHaFind(r: RunResult): Pick<ToolLookup, 'status' | 'answer' | 'rela
 function parseMhaFind(r: RunResult): Pick<ToolLookup, 'status' | 'answer' | 'relayFile' | 'relayPos' | 'error'> {
   const out = `${r.stdout}\n${r.stderr}`;
   if (r.exitCode !== 0 || !/Target relay log FOUND!/.test(out)) {
-    const errLine = out.split('\n').map((l) => l.trim()).filter((l) => /error|died|at \/usr|redundant|failed|not found/i.test(l));
+    const errLine = out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /error|died|at \/usr|redundant|failed|not found/i.test(l));
     return { status: 'failed', error: `exit ${r.exitCode}: ${(errLine.length ? errLine : out.trim().split('\n').slice(-2)).join(' | ').slice(0, 400)}` };
   }
   const fast = /start_file:(\S+), start_pos:(\d+)/.exec(out);
@@ -466,7 +545,9 @@ async function measureLookups(ds: DataSet, runs: number): Promise<{ latest: { fi
         await quiet();
         r.mhaOffset.push(await timedRun(['perl', FIND_OFFSET, ...mhaArgs(ds, l, '')], { stdout: 'capture', env: shimEnv() }));
         const last = (x: RunResult[]) => x[x.length - 1]!;
-        log(`  round ${round}/${runs} ${l.label} ${l.file}:${l.pos}: ha find ${describe(last(r.ha), parseHaFind)}; MHA find ${describe(last(r.mhaFind), parseMhaFind)}; MHA exact offset ${describe(last(r.mhaOffset), parseMhaOffset)}`);
+        log(
+          `  round ${round}/${runs} ${l.label} ${l.file}:${l.pos}: ha find ${describe(last(r.ha), parseHaFind)}; MHA find ${describe(last(r.mhaFind), parseMhaFind)}; MHA exact offset ${describe(last(r.mhaOffset), parseMhaOffset)}`,
+        );
       }
     }
     const mhaCmd = (l: Lookup) => `apply_diff_relay_logs --command=find ${mhaArgs(ds, l, '/tmp/…').join(' ')}`;
@@ -578,7 +659,13 @@ function lookupTable(r: Results): string[][] {
   const rows = [['coordinate', 'tool', 'answer', 'wall ms', 'peak RSS MiB']];
   for (const l of r.lookups.lookups) {
     const where = `${l.label}: ${l.file}:${l.pos} (${fmt(l.fraction * 100)}%${l.inLatestMasterFile ? ', latest master file' : ''})`;
-    const line = (tool: string, t: ToolLookup) => [where, tool, t.status === 'ok' ? t.answer ?? '' : t.status === 'not-implemented' ? 'not implemented yet' : `FAILED ${t.error}`, fmtStat(t.wallMs), fmtStat(t.rssMiB)];
+    const line = (tool: string, t: ToolLookup) => [
+      where,
+      tool,
+      t.status === 'ok' ? (t.answer ?? '') : t.status === 'not-implemented' ? 'not implemented yet' : `FAILED ${t.error}`,
+      fmtStat(t.wallMs),
+      fmtStat(t.rssMiB),
+    ];
     rows.push(line('ha binlog find', l.ha));
     rows.push(line('MHA find, stock', l.mhaStock));
     rows.push(line('MHA find + shim', l.mhaFind));
@@ -605,8 +692,20 @@ function targets(r: Results): Results['targets'] {
   const sum = get('ha-summary');
   const mdb = get('mariadb-binlog');
   const out: Results['targets'] = [];
-  if (sum) out.push({ name: 'header scan from page cache (ha binlog events --summary)', target: '≥ 1000 MB/s', measured: `${fmt(sum.mbPerS.median)} MB/s`, met: sum.error ? false : sum.mbPerS.median >= 1000 });
-  if (sum && mdb) out.push({ name: 'ha binlog events --summary vs mariadb-binlog', target: '≥ 10×', measured: `${fmt(mdb.wallMs.median / sum.wallMs.median, 1)}×`, met: sum.error ? false : mdb.wallMs.median / sum.wallMs.median >= 10 });
+  if (sum)
+    out.push({
+      name: 'header scan from page cache (ha binlog events --summary)',
+      target: '≥ 1000 MB/s',
+      measured: `${fmt(sum.mbPerS.median)} MB/s`,
+      met: sum.error ? false : sum.mbPerS.median >= 1000,
+    });
+  if (sum && mdb)
+    out.push({
+      name: 'ha binlog events --summary vs mariadb-binlog',
+      target: '≥ 10×',
+      measured: `${fmt(mdb.wallMs.median / sum.wallMs.median, 1)}×`,
+      met: sum.error ? false : mdb.wallMs.median / sum.wallMs.median >= 10,
+    });
   // RSS: < 100 MB (10^6 bytes = 95.4 MiB) and flat: one file vs the whole set.
   const under = (mibValue: number) => mibValue * 1.048576 < 100;
   const pair = (name: string, one: ScanResult | undefined, all: ScanResult | undefined) => {
@@ -665,22 +764,24 @@ function renderDoc(r: Results): string {
       `made by the lab in ${fmt(ds.generationSeconds)} s (${fmt(ds.loadSeconds)} s of load on the master) on ${ds.createdAt.slice(0, 10)} and kept in ${ds.dir}. ` +
       'Load (bench/lib/dataset.ts): two sessions at once, ROW format with CRC32 checksums and annotated rows — many small autocommit INSERT/UPDATE/DELETE ' +
       'transactions, multi-row transactions of 2–41 rows of 200 B–3.9 KB, bulk INSERT … SELECT of 50 000 rows (~100 MB each), an UPDATE of a quarter ' +
-      'of a table, a DELETE of a seventh, a few DDL statements, a FLUSH BINARY LOGS; max_binlog_size = max_relay_log_size = 256M; the slave\'s IO thread ' +
+      "of a table, a DELETE of a seventh, a few DDL statements, a FLUSH BINARY LOGS; max_binlog_size = max_relay_log_size = 256M; the slave's IO thread " +
       'restarted once halfway. Files: ' +
       ds.files.map((f) => `${f.name} ${size(f.size)}`).join(', ') +
       '.',
     '',
     `**Method:** every file is read once before measuring (${r.pageCache}); each command runs ${r.runs} times, interleaved round by round; ` +
       `figures are the median (min–max); before each run the harness waits (up to 30 s; ${fmt(r.quietWaitS ?? 0)} s in all this time, within a budget of ${r.quietBudgetS} s) until other processes use < 0.25 CPU. ` +
-      'Wall time from the harness (hrtime around the process), peak RSS and CPU from GNU time (`/usr/bin/time -f \'%e %M %U %S\'`). ' +
-      'MB = 10^6 bytes. ha runs as `node bin/ha`, built by bench/binlog.sh (src/, test/lab/ and bench/ with the project\'s tsconfig).',
+      "Wall time from the harness (hrtime around the process), peak RSS and CPU from GNU time (`/usr/bin/time -f '%e %M %U %S'`). " +
+      "MB = 10^6 bytes. ha runs as `node bin/ha`, built by bench/binlog.sh (src/, test/lab/ and bench/ with the project's tsconfig).",
     '',
     '### Scanning: ha binlog events against mariadb-binlog',
     '',
     mdTable(scanTable(r), ['l', 'r', 'r', 'r', 'r', 'r', 'r']),
     '',
     'mariadb-binlog runs with `--skip-gtid-strict-mode`: as shipped, on a set of relay logs it ' +
-      (r.mariadbBinlogStock.exitCode ? `exits ${r.mariadbBinlogStock.exitCode} after ${fmt(r.mariadbBinlogStock.wallMs / 1000, 2)} s with "${r.mariadbBinlogStock.stderr}".` : `exits 0 (${fmt(r.mariadbBinlogStock.wallMs / 1000, 2)} s).`),
+      (r.mariadbBinlogStock.exitCode
+        ? `exits ${r.mariadbBinlogStock.exitCode} after ${fmt(r.mariadbBinlogStock.wallMs / 1000, 2)} s with "${r.mariadbBinlogStock.stderr}".`
+        : `exits 0 (${fmt(r.mariadbBinlogStock.wallMs / 1000, 2)} s).`),
     '',
     '### Targets (issue 3)',
     '',
@@ -724,7 +825,9 @@ function stockSentence(r: Results): string {
   const died = /Redundant argument in sprintf at \S+ line \d+\./.exec(err)?.[0] ?? err;
   return (
     `MHA 0.58 as Debian ships it (stock) dies on Perl ${perl} for ${failed.map((l) => l.label).join(', ')} (exit ${failed[0]!.mhaStock.runs[0]?.exitCode}): "${died}"` +
-    (ok.length ? `; it answers ${ok.map((l) => l.label).join(', ')} only because its fast path (the target is in the master file the slave reads now) never parses the master's version string.` : '.')
+    (ok.length
+      ? `; it answers ${ok.map((l) => l.label).join(', ')} only because its fast path (the target is in the master file the slave reads now) never parses the master's version string.`
+      : '.')
   );
 }
 
@@ -798,7 +901,9 @@ async function main(): Promise<void> {
   if (opts.waitQuiet > 0) {
     quietAtStart = await waitQuiet(opts.waitQuiet, 0.25, log);
     quietWaitedS = quietAtStart.waitedS;
-    log(`  other processes use ${quietAtStart.busyCores.toFixed(2)} CPU${quietAtStart.quiet ? '' : ` — still busy after ${opts.waitQuiet} s: measuring anyway (noted in the results)`}`);
+    log(
+      `  other processes use ${quietAtStart.busyCores.toFixed(2)} CPU${quietAtStart.quiet ? '' : ` — still busy after ${opts.waitQuiet} s: measuring anyway (noted in the results)`}`,
+    );
   }
   const before = loadavg();
   log(`load average ${before}`);
@@ -862,7 +967,9 @@ async function main(): Promise<void> {
   const p = (s: string) => process.stdout.write(`${s}\n`);
   p('');
   p(`Binlog engine benchmark — ${date} — ${results.machine.nproc} CPUs ${results.machine.cpuModel}, Node ${results.machine.node}, MariaDB ${results.machine.mariadb}`);
-  p(`Data: ${ds.files.length} relay logs, ${ds.totalBytes} bytes, ${ds.eventsByMariadbBinlog} events (mariadb-binlog)${scan.haEvents !== undefined ? `, ${scan.haEvents} (ha)` : ''}; load average ${before} → ${after}`);
+  p(
+    `Data: ${ds.files.length} relay logs, ${ds.totalBytes} bytes, ${ds.eventsByMariadbBinlog} events (mariadb-binlog)${scan.haEvents !== undefined ? `, ${scan.haEvents} (ha)` : ''}; load average ${before} → ${after}`,
+  );
   p('');
   p(textTable(scanTable(results)));
   p('');

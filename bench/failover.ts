@@ -63,12 +63,16 @@ function parseArgs(argv: string[]): Options {
       o.runs = Number(val());
       if (!Number.isInteger(o.runs) || o.runs < 1) usage('--runs: a whole number ≥ 1');
     } else if (a === '--scenarios') {
-      const s = val().split(',').map((x) => x.trim());
+      const s = val()
+        .split(',')
+        .map((x) => x.trim());
       for (const x of s) if (!(x in SCENARIOS)) usage(`--scenarios: unknown scenario ${x} (a, b, c, d, e)`);
       o.scenarios = s as ScenarioId[];
     } else if (a === '--tools') {
-      const t = val().split(',').map((x) => (x.toLowerCase() === 'mha' ? 'MHA' : x.toLowerCase() === 'ha' ? 'ha' : usage(`--tools: ha, mha (got ${x})`)));
-      o.tools = t as ToolName[];
+      const t = val()
+        .split(',')
+        .map((x) => (x.toLowerCase() === 'mha' ? 'MHA' : x.toLowerCase() === 'ha' ? 'ha' : usage(`--tools: ha, mha (got ${x})`)));
+      o.tools = t;
     } else if (a === '--out') o.out = path.resolve(val());
     else if (a === '--charts') o.charts = path.resolve(val());
     else if (a === '--no-stock') o.stock = false;
@@ -86,7 +90,9 @@ const HELP = `Usage: npm run bench [-- options]
 ha against MHA 0.58 on the same lab (see docs/benchmarks.md).
   --runs N            runs per scenario and tool (default 3)
   --scenarios a,b,..  which scenarios (default a,b,c,d,e):
-${Object.entries(SCENARIOS).map(([k, v]) => `                        ${k}  ${v}`).join('\n')}
+${Object.entries(SCENARIOS)
+  .map(([k, v]) => `                        ${k}  ${v}`)
+  .join('\n')}
   --tools ha,mha      which tools (default both, alternating)
   --out FILE          raw results as JSON (default bench/results/failover-DATE.json)
   --charts DIR        timeline SVGs (default docs/bench/)
@@ -325,8 +331,20 @@ async function waitLine(f: LogFollower, re: RegExp, p: Proc | undefined, what: s
     f.poll();
     const l = f.find(re);
     if (l) return l;
-    if (p && p.code !== undefined) throw new Error(`exited (code ${p.code}) before its log showed ${what}; last lines:\n${f.lines.slice(-15).map((x) => x.text).join('\n')}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs / 1000} s; last lines:\n${f.lines.slice(-15).map((x) => x.text).join('\n')}`);
+    if (p && p.code !== undefined)
+      throw new Error(
+        `exited (code ${p.code}) before its log showed ${what}; last lines:\n${f.lines
+          .slice(-15)
+          .map((x) => x.text)
+          .join('\n')}`,
+      );
+    if (Date.now() > deadline)
+      throw new Error(
+        `no ${what} within ${timeoutMs / 1000} s; last lines:\n${f.lines
+          .slice(-15)
+          .map((x) => x.text)
+          .join('\n')}`,
+      );
     await sleep(10);
   }
 }
@@ -554,7 +572,6 @@ function medianRun(runs: Run[]): Run | undefined {
   return ok[(ok.length - 1) >> 1];
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // docs/benchmarks.md: the section between the markers is rewritten by every run.
 
@@ -565,14 +582,20 @@ const END_MARK = '<!-- bench:failover:end -->';
 async function gitState(): Promise<{ commit: string; dirty: string[] }> {
   const head = await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, reject: false });
   const st = await execa('git', ['status', '--porcelain', '--', 'src', 'bench', 'test/lab'], { cwd: ROOT, reject: false });
-  return { commit: head.stdout.trim() || '?', dirty: st.stdout.split('\n').filter(Boolean).map((l) => l.slice(3)) };
+  return {
+    commit: head.stdout.trim() || '?',
+    dirty: st.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3)),
+  };
 }
 
 interface DocInput {
   date: string;
   command: string;
   durationS: number;
-  machine: Record<string, unknown>;
+  machine: Machine;
   git: { commit: string; dirty: string[] };
   stock: StockResult[];
   summaryMarkdown: string;
@@ -600,7 +623,7 @@ function renderDoc(d: DocInput): string {
       ? [
           'Run first, on a fresh lab, exactly as Debian ships it:',
           '',
-          '| command | shim | exit | MHA\'s error |',
+          "| command | shim | exit | MHA's error |",
           '|---|---|---:|---|',
           ...d.stock.map((s) => `| ${s.command} | ${s.shim} | ${s.exitCode ?? '–'} | ${s.error.replace(/\|/g, '\\|')} |`),
           '',
@@ -610,18 +633,18 @@ function renderDoc(d: DocInput): string {
     '',
     '### The shim (bench/mha/)',
     '',
-    'Loaded into every MHA process, MHA\'s files untouched: on the manager with `PERL5LIB=bench/mha PERL5OPT=-MHaBenchMhaShim`, and into the node tools MHA runs on the hosts over SSH by the lab\'s sshd (`SetEnv` of the same two variables, for MHA\'s labs only).',
+    "Loaded into every MHA process, MHA's files untouched: on the manager with `PERL5LIB=bench/mha PERL5OPT=-MHaBenchMhaShim`, and into the node tools MHA runs on the hosts over SSH by the lab's sshd (`SetEnv` of the same two variables, for MHA's labs only).",
     '',
     '- `HaBenchMhaShim.pm` loads the two modules below, in this order.',
-    '- `HaBenchNoRedundantWarning.pm`: every MHA file says `use warnings FATAL => \'all\'`; Perl 5.22 added the category `redundant` to `all`, so `MHA::NodeUtil::parse_mysql_version`, which calls `sprintf(\'%03d%03d%03d\', @all_numbers_of_the_version)`, dies on a version with more than three numbers ("10.11.19-MariaDB-0+deb12u1-log"). The shim clears the `redundant` bit in `$warnings::Bits{all}` and its fatal bit in `$warnings::DeadBits{all}` before MHA is compiled: the same as `no warnings \'redundant\'` after each `use warnings FATAL => \'all\'`. sprintf then ignores the extra arguments, as it always did.',
+    "- `HaBenchNoRedundantWarning.pm`: every MHA file says `use warnings FATAL => 'all'`; Perl 5.22 added the category `redundant` to `all`, so `MHA::NodeUtil::parse_mysql_version`, which calls `sprintf('%03d%03d%03d', @all_numbers_of_the_version)`, dies on a version with more than three numbers (\"10.11.19-MariaDB-0+deb12u1-log\"). The shim clears the `redundant` bit in `$warnings::Bits{all}` and its fatal bit in `$warnings::DeadBits{all}` before MHA is compiled: the same as `no warnings 'redundant'` after each `use warnings FATAL => 'all'`. sprintf then ignores the extra arguments, as it always did.",
     '- `HaBenchNoSuperReadOnly.pm`: wraps `MHA::SlaveUtil::check_if_super_read_only`, which runs `SELECT @@global.super_read_only` with RaiseError; MariaDB has no such variable. The wrapper returns the sub\'s own "not on" answer `(0, 0)` for exactly that error ("Unknown system variable \'super_read_only\'") and passes every other error and answer through.',
     '',
     '### Method',
     '',
-    '- **Same lab, same config.** Each run gets a fresh 3-host lab (MariaDB 10.11, file/position replication) and one app1.cnf used by both tools: `ping_interval=1`, `candidate_master=1` on server2, no hook scripts for either tool (so nothing moves a VIP; see below how the application finds the master). MHA\'s labs also get SSH between the hosts (MHA needs it; ha\'s labs accept the manager\'s key from the manager only, and ha never uses host-to-host SSH).',
+    "- **Same lab, same config.** Each run gets a fresh 3-host lab (MariaDB 10.11, file/position replication) and one app1.cnf used by both tools: `ping_interval=1`, `candidate_master=1` on server2, no hook scripts for either tool (so nothing moves a VIP; see below how the application finds the master). MHA's labs also get SSH between the hosts (MHA needs it; ha's labs accept the manager's key from the manager only, and ha never uses host-to-host SSH).",
     '- **Alternating.** For each round, every scenario runs with both tools; which tool goes first alternates from round to round.',
-    '- **The application** is the lab\'s write load: numbered INSERTs as an unprivileged user, back to back (about 200/s), each acknowledged commit recorded with its time. After any error it looks for the host with `read_only=0` (probing all hosts at once, 300 ms timeouts) — what a VIP or proxy would point at. In scenario e a second writer with ALL PRIVILEGES writes too (MariaDB\'s read_only does not stop it).',
-    '- **Scenarios.** a: `kill -9` of the master\'s mysqld, slaves in sync. b: server3\'s IO thread stopped for 1.5 s of load before the kill (server3 must get a relay-log diff). c: server3 stopped, then 0.7 s later server2 (the candidate) too, 1 s more load, then the kill: the candidate is behind and the dead master\'s binlog must be saved over SSH and applied. d: the master\'s network link cut (no SSH, no MySQL). e: online switch to server2 with `--orig-master-is-new-slave` (`ha switch --online` / `masterha_master_switch --master_state=alive --interactive=0`).',
+    "- **The application** is the lab's write load: numbered INSERTs as an unprivileged user, back to back (about 200/s), each acknowledged commit recorded with its time. After any error it looks for the host with `read_only=0` (probing all hosts at once, 300 ms timeouts) — what a VIP or proxy would point at. In scenario e a second writer with ALL PRIVILEGES writes too (MariaDB's read_only does not stop it).",
+    "- **Scenarios.** a: `kill -9` of the master's mysqld, slaves in sync. b: server3's IO thread stopped for 1.5 s of load before the kill (server3 must get a relay-log diff). c: server3 stopped, then 0.7 s later server2 (the candidate) too, 1 s more load, then the kill: the candidate is behind and the dead master's binlog must be saved over SSH and applied. d: the master's network link cut (no SSH, no MySQL). e: online switch to server2 with `--orig-master-is-new-slave` (`ha switch --online` / `masterha_master_switch --master_state=alive --interactive=0`).",
     '- **Figures.** From the load: *first write* = time from the fault (or the switch command\'s start) to the first INSERT acknowledged by the new master itself (its rows carry its server_id); *longest write gap* = longest time between two acknowledged INSERTs in the run; *lost* = acknowledged numbers missing on the new master; *servers equal* = CHECKSUM TABLE equal on the new master and every other surviving server within 20 s; in e, *rows only on the old master* = rows the old master has and the new master does not. From each tool\'s log, every line stamped when it appeared in the log file (polled every 10 ms; MHA\'s own timestamps have 1 s resolution): *declared dead* = MHA "Master is not reachable from health checker!", ha "is dead: starting the failover"; *failover* = from there to MHA "Master failover to … completed successfully" / ha "failover completed"; *writable* = the line setting read_only=0 on the new master.',
     `- Raw runs: \`${d.resultsFile}\`; each tool's log of each run: \`${d.logsDir}/\`.`,
     '',
@@ -664,7 +687,17 @@ function writeDoc(section: string): void {
 
 // ---------------------------------------------------------------------------------------------
 
-async function machine(): Promise<Record<string, unknown>> {
+interface Machine {
+  cpu: string;
+  memoryGiB: number;
+  kernel: string;
+  node: string;
+  mariadb: string;
+  mha: string;
+  perl: string;
+}
+
+async function machine(): Promise<Machine> {
   const cpus = os.cpus();
   const mha = await execa('dpkg-query', ['-W', '-f=${Version}', 'mha4mysql-manager'], { reject: false });
   return {
@@ -769,7 +802,7 @@ main().then(
   // Exit explicitly: connections to a host whose network a scenario cut are only half-closed by
   // mysql2 (a FIN waiting for an ACK) and would keep the process alive for minutes after the end.
   () => process.exit(process.exitCode ?? 0),
-  (e) => {
+  (e: unknown) => {
     process.stderr.write(`bench/failover: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   },

@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Chalk } from 'chalk';
-import { CLEAR_LINE, isLiveTerminal, LiveLine } from '../src/report/live-line.js';
-import { formatDuration } from '../src/report/reporter.js';
+import { CLEAR_LINE, isLiveTerminal, LiveLine } from '../src/core/live-line.js';
+import { formatDuration } from '../src/core/report.js';
 import { Lab, type WriteLoad, type WriteLoadResult } from '../test/lab/lab.js';
 import { LogFollower } from '../test/lab/follow.js';
 import { sleep, StopWaiting, waitFor } from '../test/lab/proc.js';
@@ -176,7 +176,7 @@ async function main(): Promise<number> {
       void m.exited.then((code) => (m.exitCode = code));
       manager = m;
       let out = '';
-      shell.stdout!.on('data', (d: Buffer) => (out += String(d)));
+      shell.stdout.on('data', (d: Buffer) => (out += String(d)));
       m.pid = await waitFor('the shell to print the manager pid', () => (/^\d+\n/.test(out) ? Number.parseInt(out, 10) : false), 5000, 10);
       say(c.dim(`  manager pid ${m.pid}; following manager.log:`));
       fol = new LogFollower(logFile, { intervalMs: 50, onLine: (line) => print(showLogLine(line)) });
@@ -244,8 +244,14 @@ async function main(): Promise<number> {
     // 8. The report, as a DBA reads it the next morning.
     await step('The failover report: bin/ha report', 'ha report', async () => {
       const code = await run('bin/ha report --conf app1.cnf', dir);
-      const json = JSON.parse(fs.readFileSync(path.join(dir, 'manager', 'app1.failover.report.json'), 'utf8')) as { totalMs: number; newMasterWritableAfterMs?: number; newMaster?: string };
-      figures.push(`failover ${formatDuration(json.totalMs)} from detection (new master writable after ${json.newMasterWritableAfterMs !== undefined ? formatDuration(json.newMasterWritableAfterMs) : 'n/a'})`);
+      const json = JSON.parse(fs.readFileSync(path.join(dir, 'manager', 'app1.failover.report.json'), 'utf8')) as {
+        totalMs: number;
+        newMasterWritableAfterMs?: number;
+        newMaster?: string;
+      };
+      figures.push(
+        `failover ${formatDuration(json.totalMs)} from detection (new master writable after ${json.newMasterWritableAfterMs !== undefined ? formatDuration(json.newMasterWritableAfterMs) : 'n/a'})`,
+      );
       if (code !== 0) throw new Error(`exit ${code} (the report says the failover did not complete)`);
     });
 
@@ -265,25 +271,33 @@ async function main(): Promise<number> {
       say(`  ${res.acked.length} writes acknowledged in ${formatDuration(res.stoppedAt - res.startedAt)}; ${res.errors} failed attempts (refused or cut off during the failover)`);
       check(!!firstNew, 'kill → first acknowledged write on the new master', firstNew ? `${formatDuration(firstNew.at - faultAt)} (write #${firstNew.n})` : 'none');
       check(true, 'longest time without an acknowledged write', `${formatDuration(res.longestGapMs)} (${relative(gap.from - faultAt)} to ${relative(gap.to - faultAt)})`);
-      check(lost.length === 0, `acknowledged writes missing on the new master (of ${res.acked.length})`, lost.length === 0 ? '0 lost' : `${lost.length} lost: #${lost.slice(0, 20).join(', #')}${lost.length > 20 ? ' …' : ''}`);
+      check(
+        lost.length === 0,
+        `acknowledged writes missing on the new master (of ${res.acked.length})`,
+        lost.length === 0 ? '0 lost' : `${lost.length} lost: #${lost.slice(0, 20).join(', #')}${lost.length > 20 ? ' …' : ''}`,
+      );
       if (firstNew) figures.push(`writes resumed ${formatDuration(firstNew.at - faultAt)} after the kill`);
       figures.push(`longest write gap ${formatDuration(res.longestGapMs)}`, `${lost.length} of ${res.acked.length} acknowledged writes lost`);
     });
-    await step(`Slaves equal to the new master (CHECKSUM TABLE on server${newMaster}, ${slaves.map((s) => `server${s}`).join(', ')})`, 'slaves equal to the new master', async () => {
-      await waitReplicatingFrom(L, slaves, newMaster);
-      await L.waitForSlaveSync(slaves, 30_000);
-      const tables = (await L.sql(newMaster, "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'hatest' ORDER BY 1")).map((r) => String(r.t));
-      const want = await checksums(L, newMaster, tables);
-      say(`  server${newMaster} (new master): ${JSON.stringify(want)}`);
-      let equal = true;
-      for (const h of slaves) {
-        const got = await checksums(L, h, tables);
-        const same = JSON.stringify(got) === JSON.stringify(want);
-        equal &&= same;
-        check(same, `server${h} replicates from server${newMaster}`, same ? 'same checksums and row counts' : `differs: ${JSON.stringify(got)}`);
-      }
-      figures.push(equal ? 'slaves equal to the new master' : 'slaves DIFFER from the new master');
-    });
+    await step(
+      `Slaves equal to the new master (CHECKSUM TABLE on server${newMaster}, ${slaves.map((s) => `server${s}`).join(', ')})`,
+      'slaves equal to the new master',
+      async () => {
+        await waitReplicatingFrom(L, slaves, newMaster);
+        await L.waitForSlaveSync(slaves, 30_000);
+        const tables = (await L.sql(newMaster, "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'hatest' ORDER BY 1")).map((r) => String(r.t));
+        const want = await checksums(L, newMaster, tables);
+        say(`  server${newMaster} (new master): ${JSON.stringify(want)}`);
+        let equal = true;
+        for (const h of slaves) {
+          const got = await checksums(L, h, tables);
+          const same = JSON.stringify(got) === JSON.stringify(want);
+          equal &&= same;
+          check(same, `server${h} replicates from server${newMaster}`, same ? 'same checksums and row counts' : `differs: ${JSON.stringify(got)}`);
+        }
+        figures.push(equal ? 'slaves equal to the new master' : 'slaves DIFFER from the new master');
+      },
+    );
 
     // 11. The manager's state afterwards: it exits after a failover, as MHA's does.
     await step('ha status', 'ha status', async () => {

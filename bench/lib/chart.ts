@@ -22,6 +22,8 @@ export async function timelineSvg(title: string, series: TimelineSeries[], marks
   const values = series.flatMap((s) => s.bins.map((n, i) => ({ t: (s.startMs + i * s.binMs) / 1000, n, tool: s.label })));
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    // no-deprecated mistakes this for String.prototype.anchor (a title may also be a plain string).
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
     title: { text: title, anchor: 'start', fontSize: 13 },
     width: 760,
     height: 220,

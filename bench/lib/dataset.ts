@@ -184,9 +184,7 @@ function batchLane(): Step[] {
   const medium = (k: number, n = 1500): Step => ({ name: `medium_tx x${n}`, sql: [`CALL bench.medium_tx(${k * 1500}, ${n})`] });
   const bulk = (k: number): Step => ({
     name: 'bulk INSERT … SELECT 50000 rows',
-    sql: [
-      `INSERT INTO bench.doc (a, b, payload) SELECT seq, CONCAT('bulk-${k}-', seq), REPEAT(SHA2(seq + ${k}, 256), 4 + seq % 60) FROM seq_1_to_50000`,
-    ],
+    sql: [`INSERT INTO bench.doc (a, b, payload) SELECT seq, CONCAT('bulk-${k}-', seq), REPEAT(SHA2(seq + ${k}, 256), 4 + seq % 60) FROM seq_1_to_50000`],
   });
   return [
     medium(0),
@@ -311,7 +309,7 @@ export async function generateDataSet(dir: string, targetBytes: number, log: Log
     for (;;) {
       [st] = await lab.sql(2, 'SHOW SLAVE STATUS');
       if (st && String(st.Master_Log_File) === endFile && Number(st.Read_Master_Log_Pos) === endPos) break;
-      if (st?.Slave_IO_Running !== 'Yes') throw new Error(`slave IO thread stopped: ${String(st?.Last_IO_Error ?? '')}`);
+      if (st?.Slave_IO_Running !== 'Yes') throw new Error(`slave IO thread stopped: ${(st?.Last_IO_Error as string | undefined) ?? ''}`);
       if (Date.now() > deadline) throw new Error(`slave IO thread did not catch up in 10 min (at ${String(st?.Master_Log_File)}:${String(st?.Read_Master_Log_Pos)})`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -335,7 +333,10 @@ export async function generateDataSet(dir: string, targetBytes: number, log: Log
     const tmp = `${dir}.tmp-${process.pid}`;
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true });
-    const lines = fs.readFileSync(slaveIndex, 'utf8').split('\n').filter((l) => l.trim());
+    const lines = fs
+      .readFileSync(slaveIndex, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     const relayDir = path.dirname(slaveIndex);
     const files: { name: string; size: number }[] = [];
     log(`copying ${lines.length} relay logs to ${dir}…`);
@@ -390,7 +391,9 @@ export async function generateDataSet(dir: string, targetBytes: number, log: Log
     fs.writeFileSync(manifestPath(tmp), `${JSON.stringify(manifest, null, 2)}\n`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);
-    log(`data set ready in ${manifest.generation.seconds.toFixed(0)} s: ${files.length} relay logs, ${(totalBytes / 2 ** 20).toFixed(0)} MiB, ${manifest.eventsByMariadbBinlog} events`);
+    log(
+      `data set ready in ${manifest.generation.seconds.toFixed(0)} s: ${files.length} relay logs, ${(totalBytes / 2 ** 20).toFixed(0)} MiB, ${manifest.eventsByMariadbBinlog} events`,
+    );
     return { ...manifest, dir, paths: files.map((f) => path.join(dir, f.name)) };
   } finally {
     await Promise.allSettled(conns.map((c) => c.end()));

@@ -120,7 +120,12 @@ export function stat(values: number[]): Stat {
  * `thresholdCores`. Gives up after maxSeconds and returns what it saw last (the bench then
  * records the load with the figures).
  */
-export async function waitQuiet(maxSeconds: number, thresholdCores: number, log: (s: string) => void, windowMs = 2000): Promise<{ quiet: boolean; busyCores: number; waitedS: number }> {
+export async function waitQuiet(
+  maxSeconds: number,
+  thresholdCores: number,
+  log: (s: string) => void,
+  windowMs = 2000,
+): Promise<{ quiet: boolean; busyCores: number; waitedS: number }> {
   const t0 = Date.now();
   let said = false;
   for (;;) {

@@ -46,11 +46,7 @@ export function formatCoordinate(c: BinlogCoordinate): string {
  * Bytes from `from` to `to` in the master's binlog series. Exact when both are in one file, or
  * when the sizes of the files in between are known (SHOW BINARY LOGS); otherwise a lower bound.
  */
-export function bytesBetween(
-  from: BinlogCoordinate,
-  to: BinlogCoordinate,
-  fileSizes?: Map<string, number>,
-): { bytes: number; exact: boolean } {
+export function bytesBetween(from: BinlogCoordinate, to: BinlogCoordinate, fileSizes?: Map<string, number>): { bytes: number; exact: boolean } {
   const order = compareCoordinates(from, to);
   if (order >= 0) return { bytes: 0, exact: true };
   if (from.file === to.file) return { bytes: to.position - from.position, exact: true };

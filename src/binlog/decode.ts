@@ -83,11 +83,20 @@ export function decodeFormatDescription(body: Buffer): FormatDescription {
 
 /** A format for files whose FDE has not been seen (a stream starting mid-file): decoding still works. */
 export function defaultFormat(flavor: 'mysql' | 'mariadb', checksum: 'crc32' | 'none'): FormatDescription {
-  const post: number[] = new Array(200).fill(0);
+  const post = new Array<number>(200).fill(0);
   post[EventType.QUERY - 1] = 13;
   post[EventType.ROTATE - 1] = 8;
   post[EventType.TABLE_MAP - 1] = 8;
-  return { binlogVersion: 4, serverVersion: flavor === 'mariadb' ? '10.0.0-MariaDB' : '5.7.0', flavor, createTimestamp: 0, headerLength: 19, postHeaderLengths: post, checksum, hasChecksumField: true };
+  return {
+    binlogVersion: 4,
+    serverVersion: flavor === 'mariadb' ? '10.0.0-MariaDB' : '5.7.0',
+    flavor,
+    createTimestamp: 0,
+    headerLength: 19,
+    postHeaderLengths: post,
+    checksum,
+    hasChecksumField: true,
+  };
 }
 
 function postHeader(format: FormatDescription, type: number, fallback: number): number {

@@ -27,15 +27,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32Range } from './crc32.js';
 import type { EventInfo, FormatDescription } from './decode.js';
-import {
-  BINLOG_MAGIC,
-  EventType,
-  HEADER_LENGTH,
-  LOG_EVENT_BINLOG_IN_USE_F,
-  LOG_EVENT_RELAY_LOG_F,
-  eventTypeName,
-  isControlEvent,
-} from './event-types.js';
+import { BINLOG_MAGIC, EventType, HEADER_LENGTH, LOG_EVENT_BINLOG_IN_USE_F, LOG_EVENT_RELAY_LOG_F, eventTypeName, isControlEvent } from './event-types.js';
 import { BinlogParser, type BinlogEvent, type ParseSummary } from './parser.js';
 import { localSource, type ByteSource } from './reader.js';
 
@@ -163,14 +155,7 @@ export interface DiffResult {
   complete: boolean;
 }
 
-export type DiffErrorCode =
-  | 'bad-range'
-  | 'not-event-boundary'
-  | 'start-inside-transaction'
-  | 'format-mismatch'
-  | 'no-format'
-  | 'discontinuous'
-  | 'unsupported';
+export type DiffErrorCode = 'bad-range' | 'not-event-boundary' | 'start-inside-transaction' | 'format-mismatch' | 'no-format' | 'discontinuous' | 'unsupported';
 
 /** A diff that cannot be made as asked; names the file and offset. Checksum and framing damage is a BinlogCorruptError. */
 export class DiffError extends Error {
@@ -282,11 +267,7 @@ export async function writeDiffFile(ranges: DiffRange[], path: string, opts: Dif
  * taken back, so the diff is staged in a temporary file (opts.tmpDir, default the OS's) and
  * streamed once it is final. `out` is ended unless `end: false`.
  */
-export async function writeDiff(
-  ranges: DiffRange[],
-  out: Writable,
-  opts: DiffOptions & { tmpDir?: string; end?: boolean } = {},
-): Promise<DiffResult> {
+export async function writeDiff(ranges: DiffRange[], out: Writable, opts: DiffOptions & { tmpDir?: string; end?: boolean } = {}): Promise<DiffResult> {
   const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'ha-diff-'));
   try {
     const file = join(dir, 'diff.binlog');
@@ -380,7 +361,11 @@ class GtidSet {
   }
 
   toString(): string | undefined {
-    if (this.domains.size) return [...this.domains.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g).join(',');
+    if (this.domains.size)
+      return [...this.domains.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([, g]) => g)
+        .join(',');
     if (!this.sources.size) return undefined;
     const parts: string[] = [];
     for (const [uuid, list] of this.sources) {
@@ -818,7 +803,7 @@ class DiffWriter {
           throw new DiffError(
             'bad-range',
             `${label} is a relay log: a range that starts reading at offset ${scanFrom} needs the master file and position in force there ` +
-              '(masterFile/masterEnd: Relay_Master_Log_File/Exec_Master_Log_Pos at the exec position, or the mapper\'s), or scanFrom 0',
+              "(masterFile/masterEnd: Relay_Master_Log_File/Exec_Master_Log_Pos at the exec position, or the mapper's), or scanFrom 0",
             label,
             scanFrom,
           );
@@ -980,7 +965,12 @@ class DiffWriter {
       throw new DiffError('not-event-boundary', `${label}: end ${range.end} is not an event boundary (the event at offset ${tr.position} is ${tr.need} bytes)`, label, range.end);
     }
     if (tr.position < start) {
-      throw new DiffError('not-event-boundary', `${label}: the file ends at offset ${tr.position + tr.have}, inside the event at ${tr.position}, before start ${start}`, label, start);
+      throw new DiffError(
+        'not-event-boundary',
+        `${label}: the file ends at offset ${tr.position + tr.have}, inside the event at ${tr.position}, before start ${start}`,
+        label,
+        start,
+      );
     }
     const partial = { file: label, position: tr.position, have: tr.have, need: tr.need };
     const cut = `${label} ends inside the event at offset ${tr.position} (${tr.have} of its ${tr.need} bytes)`;

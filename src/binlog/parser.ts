@@ -8,15 +8,7 @@
 // and decoders read only inside their buffer.
 import { ChecksumRun, crc32Range } from './crc32.js';
 import { DecodeError, decodeEvent, versionHasChecksumByte, type EventInfo, type FormatDescription } from './decode.js';
-import {
-  BINLOG_MAGIC,
-  EventType,
-  HEADER_LENGTH,
-  LOG_EVENT_ARTIFICIAL_F,
-  LOG_EVENT_BINLOG_IN_USE_F,
-  MAX_EVENT_SIZE,
-  isControlEvent,
-} from './event-types.js';
+import { BINLOG_MAGIC, EventType, HEADER_LENGTH, LOG_EVENT_ARTIFICIAL_F, LOG_EVENT_BINLOG_IN_USE_F, MAX_EVENT_SIZE, isControlEvent } from './event-types.js';
 
 export class BinlogCorruptError extends Error {
   readonly file: string;
@@ -304,11 +296,7 @@ export class BinlogParser {
     if ((type === EventType.FORMAT_DESCRIPTION || type === EventType.ROTATE) && u32(header, at + 5) !== this.ownServerId) return;
     const logPos = u32(header, at + 13);
     if (logPos !== 0 && logPos !== (this.pos + size) % TWO32 && this.format !== undefined) {
-      throw new BinlogCorruptError(
-        this.file,
-        this.pos,
-        `corrupt header: the event is ${size} bytes, so it should end at ${this.pos + size}, but its end_log_pos says ${logPos}`,
-      );
+      throw new BinlogCorruptError(this.file, this.pos, `corrupt header: the event is ${size} bytes, so it should end at ${this.pos + size}, but its end_log_pos says ${logPos}`);
     }
   }
 
@@ -457,7 +445,11 @@ export class BinlogParser {
   ): BinlogEvent {
     if (!this.format && type !== EventType.FORMAT_DESCRIPTION) {
       // Without the FDE nothing says whether events carry checksums: reading on would be guessing.
-      throw new BinlogCorruptError(this.file, position, `${position === 4 ? 'the first event' : 'an event before any Format_description'} is of type ${type}, not a Format_description (start_v3 and older formats are not supported)`);
+      throw new BinlogCorruptError(
+        this.file,
+        position,
+        `${position === 4 ? 'the first event' : 'an event before any Format_description'} is of type ${type}, not a Format_description (start_v3 and older formats are not supported)`,
+      );
     }
     const event: BinlogEvent = this.reuse
       ? this.reuseEvent(buf, off, position, size, type)

@@ -307,9 +307,7 @@ interface MasterEv {
   ownServerId?: number;
 }
 
-type Step =
-  | { kind: 'event'; ev: MasterEv; superseded?: Coord }
-  | { kind: 'skip' };
+type Step = { kind: 'event'; ev: MasterEv; superseded?: Coord } | { kind: 'skip' };
 
 const TWO32 = 2 ** 32;
 const BEGIN_RE = /^\s*(BEGIN|START\s+TRANSACTION|XA\s+(START|BEGIN))\b/i;
@@ -736,12 +734,7 @@ interface ScanOutcome {
  * Maps a master coordinate into a slave's relay logs (`relayFiles` in index order, as paths the
  * source can read). See the file comment for the algorithm and docs/binlog.md for the results.
  */
-export async function mapRelayPosition(
-  source: RelayLogSource,
-  relayFiles: string[],
-  target: MasterCoordinate,
-  opts: RelayMapOptions = {},
-): Promise<RelayMapResult> {
+export async function mapRelayPosition(source: RelayLogSource, relayFiles: string[], target: MasterCoordinate, opts: RelayMapOptions = {}): Promise<RelayMapResult> {
   const t0 = Date.now();
   checkRequest(relayFiles, target);
   const verify = opts.verifyChecksums ?? true;
@@ -763,7 +756,8 @@ export async function mapRelayPosition(
 
 function checkRequest(relayFiles: string[], target: MasterCoordinate): void {
   if (relayFiles.length === 0) throw new RelayMapError('no relay log to read');
-  if (!Number.isSafeInteger(target.position) || target.position < 4) throw new RelayMapError(`master position ${target.position} cannot be an event boundary (binlog events start at 4)`);
+  if (!Number.isSafeInteger(target.position) || target.position < 4)
+    throw new RelayMapError(`master position ${target.position} cannot be an event boundary (binlog events start at 4)`);
   try {
     parseBinlogName(target.file);
   } catch (err) {
@@ -872,7 +866,11 @@ class RelayLogSet {
   async scan(k: number, target: MasterCoordinate, stopEarly: boolean): Promise<ScanOutcome> {
     const startHead = this.heads[k]!;
     const stream = new RelayStream({ masterFile: startHead.startFile, hint: startHead.start?.position ?? 0 });
-    const search = new AnswerSearch(target, k, this.heads.slice(0, k).some((h) => h.firstData !== undefined));
+    const search = new AnswerSearch(
+      target,
+      k,
+      this.heads.slice(0, k).some((h) => h.firstData !== undefined),
+    );
     for (let i = k; i < this.heads.length; i++) {
       const h = this.heads[i]!;
       stream.beginFile(i);
@@ -886,7 +884,11 @@ class RelayLogSet {
       if (stopped) return search.outcome;
       const summary = parser.finish();
       if (summary.truncated && i < this.heads.length - 1) {
-        throw new BinlogCorruptError(h.path, summary.truncated.position, `ends inside an event (${summary.truncated.have} of its ${summary.truncated.need} bytes) but is not the last relay log`);
+        throw new BinlogCorruptError(
+          h.path,
+          summary.truncated.position,
+          `ends inside an event (${summary.truncated.have} of its ${summary.truncated.need} bytes) but is not the last relay log`,
+        );
       }
       search.outcome.endOffset = summary.endPosition;
     }

@@ -5,17 +5,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseBinlogName } from '../binlog/coordinates.js';
 import { BinlogCorruptError } from '../binlog/parser.js';
-import {
-  RelayMapError,
-  localRelaySource,
-  mapRelayPosition,
-  readRelayLogIndex,
-  type RelayLogSource,
-  type RelayLocation,
-  type RelayMapResult,
-} from '../binlog/relay-map.js';
+import { RelayMapError, localRelaySource, mapRelayPosition, readRelayLogIndex, type RelayLogSource, type RelayLocation, type RelayMapResult } from '../binlog/relay-map.js';
 import { CommandExit } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export interface BinlogFindOptions {
   relayLogIndex: string;
@@ -50,8 +42,8 @@ export function registerBinlogFind(binlog: Command): void {
     .command('find')
     .description("map a master coordinate into a slave's relay logs: the relay log and offset where the first event after it starts")
     .requiredOption('--relay-log-index <file>', "the slave's relay-log index (@@relay_log_index)")
-    .requiredOption('--master-log-file <name>', 'master binlog of the coordinate (e.g. a lagging slave\'s Master_Log_File)', parseFileName)
-    .requiredOption('--master-log-pos <pos>', 'position in it (e.g. that slave\'s Read_Master_Log_Pos)', parsePosition)
+    .requiredOption('--master-log-file <name>', "master binlog of the coordinate (e.g. a lagging slave's Master_Log_File)", parseFileName)
+    .requiredOption('--master-log-pos <pos>', "position in it (e.g. that slave's Read_Master_Log_Pos)", parsePosition)
     .option('--read-master-log-file <name>', "this slave's own Master_Log_File (names relay logs left without a Rotate after a purge)", parseFileName)
     .option('--read-master-log-pos <pos>', "this slave's own Read_Master_Log_Pos (with --read-master-log-file)", parsePosition)
     .option('--datadir <dir>', "resolve relative index entries against the server's datadir (default: beside the index)")
@@ -135,12 +127,7 @@ function jsonOf(coord: { file: string; position: number }, index: string, r: Rel
   return o;
 }
 
-export async function runBinlogFind(
-  opts: BinlogFindOptions,
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-  source: RelayLogSource = localRelaySource(),
-): Promise<number> {
+export async function runBinlogFind(opts: BinlogFindOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream, source: RelayLogSource = localRelaySource()): Promise<number> {
   if ((opts.readMasterLogFile === undefined) !== (opts.readMasterLogPos === undefined)) {
     err.write('ha binlog find: --read-master-log-file and --read-master-log-pos go together\n');
     return ExitCode.USAGE;

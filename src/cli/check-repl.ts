@@ -1,37 +1,16 @@
-// `ha check-repl`: is the replication topology healthy and ready for a failover? A green result
-// must mean a failover would work, so everything a failover depends on is checked for real:
-// every server over MySQL, the master's binlogs over SSH, and the hook scripts on this host.
+// `ha check-repl`: is the replication topology healthy and ready for a failover? The checks are
+// in src/checks/check-repl.ts; this file parses the flags and builds the real dependencies.
 import { lookup } from 'node:dns/promises';
-import { dirname, join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { ServerConfig } from '../config/types.js';
-import { dialectFor } from '../mysql/dialect.js';
-import { readServerState } from '../mysql/inspect.js';
-import { Code } from '../report/codes.js';
-import { Reporter } from '../report/reporter.js';
-import type { SshPool } from '../ssh/client.js';
-import { probeHost } from '../ssh/probe.js';
-import { analyzeTopology, DEFAULT_ANALYZE_OPTIONS, type ServerObservation, type Topology } from '../topology/analyze.js';
-import { checkHooks } from '../topology/hooks.js';
-import { masterIpFailoverStatusArgs } from '../hooks/mha-args.js';
-import { runHook } from '../hooks/run.js';
-import { renderTree } from '../topology/tree.js';
+import { checkRepl, type CheckReplDeps } from '../checks/check-repl.js';
 import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
-import { openServer, type ServerSession } from './deps.js';
-import { ExitCode } from './exit-codes.js';
+import { openServer } from './deps.js';
+
+export type { CheckReplDeps } from '../checks/check-repl.js';
 
 export interface CheckReplOptions extends CommonOptions {
   /** Overrides max_repl_delay_seconds from the config (MHA: --seconds_behind_master). */
   secondsBehindMaster?: number;
-}
-
-export interface CheckReplDeps {
-  ssh: SshPool;
-  openServer: (server: ServerConfig) => Promise<ServerSession>;
-  resolve: (hostname: string) => Promise<string[]>;
-  reporter: Reporter;
-  /** Runs a hook script (default: the real one, src/hooks/run.ts). */
-  hook?: typeof runHook;
 }
 
 async function resolveAll(hostname: string): Promise<string[]> {
@@ -73,142 +52,9 @@ Exit codes: 0 ready for failover, 1 problems found, 2 usage error, 3 configurati
   ).action((opts: CheckReplOptions) => runWithSsh(opts, (o, reporter, ssh) => runCheckRepl(o, { ssh, openServer, resolve: resolveAll, reporter })));
 }
 
-async function observe(server: ServerConfig, deps: CheckReplDeps): Promise<ServerObservation & { durationMs: number }> {
-  const t0 = Date.now();
-  const addressesP = deps.resolve(server.hostname);
-  let session: ServerSession | undefined;
-  try {
-    session = await deps.openServer(server);
-    const state = await readServerState(session);
-    let binlogSizes: Map<string, number> | undefined;
-    if (state.logBin && !state.slaveStatus) {
-      const rows = await session.query(dialectFor(state.version).showBinaryLogs());
-      binlogSizes = new Map(rows.map((r) => [String(r.Log_name), Number(r.File_size)]));
-    }
-    return { server, state, binlogSizes, addresses: await addressesP, durationMs: Date.now() - t0 };
-  } catch (err) {
-    return { server, error: (err as Error).message, addresses: await addressesP, durationMs: Date.now() - t0 };
-  } finally {
-    await session?.close().catch(() => undefined);
-  }
-}
-
-/** The master's binlog directory candidates: master_binlog_dir, else where @@log_bin_basename says. */
-function binlogDirs(obs: ServerObservation): string[] {
-  if (obs.server.masterBinlogDir?.length) return obs.server.masterBinlogDir;
-  const base = obs.state?.binlogBasename;
-  return base ? [dirname(base)] : [];
-}
-
-async function checkMasterBinlogs(master: ServerObservation, deps: CheckReplDeps): Promise<void> {
-  const { reporter } = deps;
-  const id = master.server.id;
-  const current = master.state?.masterStatus?.file;
-  const dirs = binlogDirs(master);
-  if (!current || dirs.length === 0) {
-    reporter.error(Code.MASTER_BINLOG_NOT_FOUND, 'cannot tell where the master writes its binlogs: set master_binlog_dir', { server: id });
-    return;
-  }
-  const files = dirs.map((d) => join(d, current));
-  try {
-    const conn = await deps.ssh.get(id, master.server.ssh, id);
-    const probe = await probeHost(conn, { remoteWorkdir: master.server.remoteWorkdir, indexFiles: [], binlogDirs: [], logFiles: files, timeoutMs: 15_000 });
-    const found = files.find((f) => probe.logFiles.get(f));
-    if (found) {
-      reporter.ok(Code.MASTER_BINLOG_OK, `master binlog ${found} readable over SSH (${master.server.ssh.user}@${master.server.ssh.host})`, { server: id, data: { file: found } });
-    } else {
-      reporter.error(
-        Code.MASTER_BINLOG_NOT_FOUND,
-        `the master's current binlog ${current} is not readable over SSH in ${dirs.join(', ')}${master.server.masterBinlogDir ? ' (master_binlog_dir)' : ' (@@log_bin_basename)'}: the dead master's binlog could not be saved in a failover`,
-        { server: id, data: { dirs, file: current } },
-      );
-    }
-  } catch (err) {
-    reporter.error(Code.MASTER_BINLOG_NOT_FOUND, `cannot check the master's binlogs over SSH: ${(err as Error).message}`, { server: id });
-  }
-}
-
 export async function runCheckRepl(opts: CheckReplOptions, deps: CheckReplDeps): Promise<number> {
   const started = Date.now();
-  const { reporter } = deps;
-  const config = loadConfigForCommand('check-repl', opts, reporter, started);
+  const config = loadConfigForCommand('check-repl', opts, deps.reporter, started);
   if (typeof config === 'number') return config;
-
-  reporter.heading(`Connecting to ${config.servers.length} servers (${config.file})`);
-  const observations = await Promise.all(config.servers.map((s) => observe(s, deps)));
-  for (const o of observations) {
-    if (o.state) {
-      reporter.ok(Code.MYSQL_OK, `${o.server.hostname}:${o.server.port} ${o.state.version.raw}, server_id ${o.state.serverId}, read_only=${o.state.readOnly ? 1 : 0}, log_bin=${o.state.logBin ? 1 : 0}, binlog_format=${o.state.binlogFormat}`, {
-        server: o.server.id,
-        durationMs: o.durationMs,
-      });
-    }
-  }
-
-  const analyzeOptions = { ...DEFAULT_ANALYZE_OPTIONS, secondsBehindMasterLimit: opts.secondsBehindMaster ?? config.manager.maxReplDelaySeconds };
-  let topology = analyzeTopology(config, observations, analyzeOptions);
-  // Servers are read in parallel: under write load a slave read after the master can be ahead of
-  // the master's snapshot, and its newest GTID would look errant. The master's position only
-  // grows, so it is read again after the slaves and the rules judge on that.
-  const mi = observations.findIndex((o) => o.server.id === topology.masterId);
-  if (mi >= 0 && observations[mi]!.state) {
-    observations[mi] = await observe(observations[mi]!.server, deps);
-    topology = analyzeTopology(config, observations, analyzeOptions);
-  }
-  reporter.heading('Replication topology');
-  reporter.text(renderTree(config, topology, reporter.c));
-  reporter.heading('Checks');
-  for (const f of topology.findings) reporter.report(f);
-
-  const master = observations.find((o) => o.server.id === topology.masterId);
-  if (master) await checkMasterBinlogs(master, deps);
-
-  const hooks = checkHooks(config.manager);
-  for (const h of hooks) {
-    if (h.problem === 'missing') reporter.error(Code.HOOK_MISSING, `${h.parameter}: ${h.path ?? h.command} does not exist`, { data: { ...h } });
-    else if (h.problem === 'not-executable') reporter.error(Code.HOOK_NOT_EXECUTABLE, `${h.parameter}: ${h.path} is not executable (chmod +x)`, { data: { ...h } });
-    else reporter.ok(Code.HOOK_OK, `${h.parameter}: ${h.path} is executable`, { data: { ...h } });
-  }
-  // As MHA's check: the failover script is asked where the writer address is (--command=status),
-  // so a script that cannot work here (wrong VIP, no arping, HAProxy socket missing) fails now.
-  const failoverScript = config.manager.masterIpFailoverScript;
-  const scriptUsable = !hooks.some((h) => h.parameter === 'master_ip_failover_script' && h.problem);
-  if (master && failoverScript && scriptUsable) {
-    const r = await (deps.hook ?? runHook)('master_ip_failover_script', failoverScript, masterIpFailoverStatusArgs(master.server), { timeoutMs: 30_000 });
-    const detail = r.output.trim().split('\n').slice(-3).join(' / ');
-    if (r.exitCode === 0) reporter.ok(Code.HOOK_STATUS_OK, `master_ip_failover_script --command=status: ok (${r.durationMs} ms)${detail ? `: ${detail}` : ''}`, { server: master.server.id });
-    else {
-      reporter.error(
-        Code.HOOK_STATUS_FAILED,
-        `master_ip_failover_script --command=status ${r.spawnError ? `could not run: ${r.spawnError}` : r.timedOut ? 'timed out after 30 s' : `exited ${r.exitCode ?? r.signal}`}${detail ? `: ${detail}` : ''}`,
-        { server: master.server.id, data: { commandLine: r.commandLine } },
-      );
-    }
-  }
-
-  const errors = reporter.count('error');
-  const ok = errors === 0;
-  const exitCode = ok ? ExitCode.OK : ExitCode.FAILED;
-  reporter.finish({
-    command: 'check-repl',
-    ok,
-    exitCode,
-    durationMs: Date.now() - started,
-    message: ok ? `Replication is healthy: a failover would promote ${topology.candidate?.id ?? '—'} (${topology.mode ?? 'no mode'})` : 'Replication is NOT ready for a failover',
-    topology: topologyJson(topology),
-    servers: observations.map((o) => ({ id: o.server.id, hostname: o.server.hostname, port: o.server.port, alive: !!o.state, error: o.error, durationMs: o.durationMs })),
-  });
-  return exitCode;
-}
-
-function topologyJson(t: Topology): Record<string, unknown> {
-  return {
-    master: t.masterId ?? null,
-    slaves: t.slaves,
-    dead: t.deadIds,
-    mode: t.mode ?? null,
-    candidate: t.candidate ?? null,
-    notCandidates: t.notCandidates,
-    latest: t.latestIds,
-  };
+  return checkRepl(config, opts, deps, started);
 }

@@ -3,10 +3,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { ConfigError, type AppConfig, type LoadedConfig } from '../config/types.js';
-import { Code } from '../report/codes.js';
-import { Reporter } from '../report/reporter.js';
+import { Code } from '../core/codes.js';
+import { Reporter } from '../core/reporter.js';
 import type { SshPool } from '../ssh/client.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export const DEFAULT_GLOBAL_CONF = '/etc/masterha_default.cnf';
 
@@ -57,10 +57,7 @@ export function loadConfigForCommand(command: string, opts: CommonOptions, repor
 }
 
 /** The action shared by commands that need SSH: build the reporter and pool, run, always close. */
-export async function runWithSsh<O extends CommonOptions>(
-  opts: O,
-  run: (opts: O, reporter: Reporter, ssh: SshPool) => Promise<number>,
-): Promise<void> {
+export async function runWithSsh<O extends CommonOptions>(opts: O, run: (opts: O, reporter: Reporter, ssh: SshPool) => Promise<number>): Promise<void> {
   const reporter = new Reporter({ json: opts.json, color: colorChoice(opts) });
   // ssh2 is loaded only by commands that use it: `ha binlog …` and --help start faster and smaller.
   const { SshPool } = await import('../ssh/client.js');

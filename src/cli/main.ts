@@ -5,7 +5,7 @@ import { registerBinlog } from './binlog.js';
 import { registerCheckRepl } from './check-repl.js';
 import { registerCheckSsh } from './check-ssh.js';
 import { CommandExit } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { registerManager } from './manager.js';
 import { registerPurgeRelayLogs } from './purge-relay-logs.js';
 import { registerReport } from './report.js';

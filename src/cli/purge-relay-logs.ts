@@ -3,15 +3,18 @@
 // purge_relay_logs, but it never deletes relay-log events another slave has not executed yet.
 // How and why: docs/purge-relay-logs.md, src/purge/.
 import type { Command } from 'commander';
-import type { AppConfig, ServerConfig } from '../config/types.js';
-import { isAlive, managerFiles, readStatus } from '../manager/state.js';
-import { formatDuration, type Reporter } from '../report/reporter.js';
+import type { ServerConfig } from '../config/types.js';
+import { ExitCode } from '../core/exit-codes.js';
+import type { Reporter } from '../core/reporter.js';
+import { StopRequest, stopOnSignals } from '../core/stop.js';
 import { PurgeCode } from '../purge/codes.js';
-import { Observer, formatBytes, purgeHost, type HostResult, type PurgeDeps } from '../purge/purge.js';
+import type { PurgeDeps } from '../purge/purge.js';
 import { selectServers } from '../purge/rules.js';
-import { openServer } from './deps.js';
+import { runPurge } from '../purge/run.js';
 import { addConfigOptions, loadConfigForCommand, runWithSsh, type CommonOptions } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { openServer } from './deps.js';
+
+export { managerBusy } from '../purge/run.js';
 
 export interface PurgeRelayLogsOptions extends CommonOptions {
   host?: string;
@@ -82,82 +85,18 @@ export async function runPurgeRelayLogs(opts: PurgeRelayLogsOptions, reporter: R
     reporter.finish({ command, ok: false, exitCode: ExitCode.USAGE, durationMs: Date.now() - started, message: 'usage error' });
     return ExitCode.USAGE;
   }
-  reporter.heading(`${opts.dryRun ? 'Dry run: relay logs that would be purged' : 'Purging relay logs'} on ${selected.servers.map((s) => s.id).join(', ')} (${config.file})`);
-
-  // A cron job stopped mid-way must still put relay_log_purge back: finish the slave in progress, skip the rest.
-  let stopping = false;
-  const onSignal = () => {
-    stopping = true;
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  const observer = new Observer(config.servers, deps);
-  const results: HostResult[] = [];
+  const stop = new StopRequest();
+  const unlink = stopOnSignals(stop);
   try {
-    // One slave at a time: each pauses an IO thread and frees disk space; never several at once.
-    for (const server of selected.servers) {
-      if (stopping) {
-        results.push({ server: server.id, host: server.hostname, outcome: 'skipped', failed: true, message: 'not attempted: stopped by a signal', files: [], bytesFreed: 0, kept: [], durationMs: 0 });
-        continue;
-      }
-      const r = await purgeHost(server, observer, deps, { dryRun: opts.dryRun, waitSeconds: wait, workdir: opts.workdir, managerBusy: () => managerBusy(config) });
-      // A server named by --host that is not a slave is a mistake; in a full run it is just listed.
-      if (opts.host !== undefined && (r.outcome === 'master' || r.outcome === 'not-a-slave')) r.failed = true;
-      results.push(r);
-    }
+    return await runPurge(
+      config,
+      { servers: selected.servers, hostNamed: opts.host !== undefined, dryRun: opts.dryRun, waitSeconds: wait, workdir: opts.workdir },
+      reporter,
+      deps,
+      stop,
+      started,
+    );
   } finally {
-    process.removeListener('SIGTERM', onSignal);
-    process.removeListener('SIGINT', onSignal);
-    await observer.closeAll();
+    unlink();
   }
-  for (const r of results) report(reporter, r);
-
-  const failed = results.filter((r) => r.failed);
-  const ok = failed.length === 0;
-  const exitCode = ok ? ExitCode.OK : ExitCode.FAILED;
-  const freed = results.reduce((n, r) => n + r.bytesFreed, 0);
-  const purged = results.filter((r) => r.outcome === 'purged' || r.outcome === 'would-purge');
-  const message = ok
-    ? `${opts.dryRun ? 'Would free' : 'Freed'} ${formatBytes(freed)} on ${purged.length} slave${purged.length === 1 ? '' : 's'}`
-    : `Not purged: ${failed.map((r) => r.server).join(', ')}${purged.length ? `; ${opts.dryRun ? 'would free' : 'freed'} ${formatBytes(freed)} on ${purged.map((r) => r.server).join(', ')}` : ''}`;
-  reporter.finish({ command, ok, exitCode, durationMs: Date.now() - started, message, dryRun: opts.dryRun, bytesFreed: freed, hosts: results });
-  return exitCode;
-}
-
-/**
- * A manager for this application on this host that is failing over (or confirming a failed ping)
- * is about to stop and repoint the slaves: pausing and restarting an IO thread then would race it.
- */
-export function managerBusy(config: AppConfig): string | undefined {
-  const st = readStatus(managerFiles(config));
-  if (!st || !isAlive(st.pid)) return undefined;
-  if (st.status !== 'FAILOVER_RUNNING' && st.status !== 'PING_FAILING' && st.status !== 'PING_FAILED') return undefined;
-  return `the manager (pid ${st.pid}) reports ${st.code}:${st.status}${st.phase ? ` (${st.phase})` : ''}: not touching replication while the master may be failing over`;
-}
-
-const CODE_OF: Record<HostResult['outcome'], string> = {
-  purged: PurgeCode.PURGED,
-  'would-purge': PurgeCode.WOULD_PURGE,
-  clean: PurgeCode.CLEAN,
-  master: PurgeCode.NOT_A_SLAVE,
-  'not-a-slave': PurgeCode.NOT_A_SLAVE,
-  'self-purging': PurgeCode.SELF_PURGING,
-  skipped: PurgeCode.SKIPPED,
-  failed: PurgeCode.FAILED,
-};
-
-function report(reporter: Reporter, r: HostResult): void {
-  const code = r.neededBy ? PurgeCode.STILL_NEEDED : CODE_OF[r.outcome];
-  const extra = {
-    server: r.server,
-    durationMs: r.durationMs,
-    data: { outcome: r.outcome, files: r.files, bytesFreed: r.bytesFreed, kept: r.kept, neededBy: r.neededBy, relayLogPurge: r.relayLogPurge, ioPausedMs: r.ioPausedMs },
-  };
-  const paused = r.ioPausedMs !== undefined ? `; IO thread paused ${formatDuration(r.ioPausedMs)}` : '';
-  const purge = r.relayLogPurge ? `; relay_log_purge ${r.relayLogPurge.restored ? `back to ${r.relayLogPurge.before ? 1 : 0}` : 'NOT restored'}` : '';
-  const message = `${r.message}${purge}${paused}`;
-  if (r.failed) reporter.error(code, message, extra);
-  else if (r.outcome === 'self-purging') reporter.warn(code, message, extra);
-  else if (r.outcome === 'purged' || r.outcome === 'would-purge') reporter.ok(code, message, extra);
-  else reporter.info(code, message, extra);
 }

@@ -4,9 +4,9 @@
 import type { Command } from 'commander';
 import { managerFiles, readFailoverReport } from '../manager/state.js';
 import { reportText } from '../phases/6-report.js';
-import { Reporter } from '../report/reporter.js';
+import { Reporter } from '../core/reporter.js';
 import { CommandExit, addConfigOptions, colorChoice, loadConfigForCommand, type CommonOptions } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export function registerReport(program: Command): void {
   addConfigOptions(
@@ -43,7 +43,8 @@ no failover report (or it cannot be read); 2 usage error; 3 configuration error.
     } catch (err) {
       return fail(opts, reporter, config.appName, file, (err as Error).message);
     }
-    if (!report) return fail(opts, reporter, config.appName, file, `no failover report for ${config.appName}: ${file} does not exist (no failover has run with this manager_workdir)`);
+    if (!report)
+      return fail(opts, reporter, config.appName, file, `no failover report for ${config.appName}: ${file} does not exist (no failover has run with this manager_workdir)`);
     const exitCode = report.ok ? ExitCode.OK : ExitCode.FAILED;
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ command: 'report', ok: report.ok, exitCode, app: config.appName, file, report }, null, 2)}\n`);

@@ -2,9 +2,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { checkStatus, isAlive, managerFiles, readFailoverReport, readStatus } from '../manager/state.js';
-import { Reporter } from '../report/reporter.js';
+import { Reporter } from '../core/reporter.js';
 import { CommandExit, addConfigOptions, colorChoice, loadConfigForCommand, type CommonOptions } from './common.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export interface StopOptions extends CommonOptions {
   timeout: number;
@@ -43,7 +43,10 @@ Exit code: the status code, as masterha_check_status: 0 PING_OK, 2 NOT_RUNNING,
     const s = checkStatus(config);
     // The status file's own status/code come first and are overridden: a dead manager's file
     // still says PING_OK, but the answer is NOT_RUNNING.
-    if (opts.json) process.stdout.write(`${JSON.stringify({ command: 'status', app: config.appName, ...s.record, code: s.code, status: s.status, message: s.message, lastFailover: lastFailoverSummary(config) }, null, 2)}\n`);
+    if (opts.json)
+      process.stdout.write(
+        `${JSON.stringify({ command: 'status', app: config.appName, ...s.record, code: s.code, status: s.status, message: s.message, lastFailover: lastFailoverSummary(config) }, null, 2)}\n`,
+      );
     else process.stdout.write(`${s.message}\n`);
     if (s.code !== 0) throw new CommandExit(s.code);
   });
@@ -84,7 +87,9 @@ Exit codes: 0 stopped (or was not running), 1 still running after --timeout, 2 u
       }
       await sleep(100);
     }
-    process.stderr.write(`${config.appName} (pid ${record.pid}) is still running after ${opts.timeout} s${record.status === 'FAILOVER_RUNNING' ? ` (failover phase ${record.phase ?? '?'})` : ''}.\n`);
+    process.stderr.write(
+      `${config.appName} (pid ${record.pid}) is still running after ${opts.timeout} s${record.status === 'FAILOVER_RUNNING' ? ` (failover phase ${record.phase ?? '?'})` : ''}.\n`,
+    );
     throw new CommandExit(ExitCode.FAILED);
   });
 }
@@ -95,7 +100,16 @@ function lastFailoverSummary(config: Parameters<typeof managerFiles>[0]): Record
   try {
     const r = readFailoverReport(files);
     if (!r) return null;
-    return { ok: r.ok, masterMoved: r.masterMoved, deadMaster: r.deadMaster, newMaster: r.newMaster ?? null, finishedAt: r.finishedAt, totalMs: r.totalMs, error: r.error ?? null, file: files.report };
+    return {
+      ok: r.ok,
+      masterMoved: r.masterMoved,
+      deadMaster: r.deadMaster,
+      newMaster: r.newMaster ?? null,
+      finishedAt: r.finishedAt,
+      totalMs: r.totalMs,
+      error: r.error ?? null,
+      file: files.report,
+    };
   } catch (err) {
     return { error: (err as Error).message, file: files.report };
   }

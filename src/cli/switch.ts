@@ -1,19 +1,18 @@
 // `ha switch`: move the master role by hand. `--master-state dead` runs the manager's failover
-// phases once, without monitoring (MHA: masterha_master_switch --master_state=dead). The planned
-// online switch (--online) is not implemented yet.
+// phases once, without monitoring (MHA: masterha_master_switch --master_state=dead; the operation
+// is src/switch/dead.ts); `--online` is the planned switch of a live master (src/switch/run-online.ts).
 import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import { ManagerLog } from '../manager/log.js';
-import { managerFiles, markFailover, refuseRepeatedFailover, writeFailoverReport } from '../manager/state.js';
-import { readServerState } from '../mysql/inspect.js';
-import { DEFAULT_TIMEOUTS, type FailoverClients, type FailoverContext } from '../phases/context.js';
-import { reportText } from '../phases/6-report.js';
-import { runFailover } from '../phases/run.js';
-import { Reporter } from '../report/reporter.js';
-import { CommandExit, DEFAULT_GLOBAL_CONF, loadConfigForCommand } from './common.js';
-import { openServer, productionClients } from './deps.js';
-import { ExitCode } from './exit-codes.js';
+import type { Clients } from '../core/clients.js';
+import { ExitCode } from '../core/exit-codes.js';
+import { ManagerLog } from '../core/log.js';
+import { Reporter } from '../core/reporter.js';
+import { StopRequest, stopOnSignals } from '../core/stop.js';
+import { masterOfSlaves, runDeadMasterSwitch } from '../switch/dead.js';
+import { runOnline } from '../switch/run-online.js';
+import { colorChoice, CommandExit, DEFAULT_GLOBAL_CONF, loadConfigForCommand } from './common.js';
+import { productionClients } from './deps.js';
 
 export interface SwitchOptions {
   conf: string;
@@ -63,13 +62,18 @@ export function registerSwitch(program: Command): void {
     .option('--running-seconds-limit <seconds>', 'online: refuse when a query has run longer than this on the master', seconds, 10)
     .option('--dry-run', 'online: run the checks and print the plan; change nothing', false)
     .option('--dead-master <host[:port]>', 'the dead master (default: the server every slave replicates from)')
-    .option('--new-master <host[:port]>', 'the slave to promote (default: MHA\'s rules choose)')
+    .option('--new-master <host[:port]>', "the slave to promote (default: MHA's rules choose)")
     .option('--yes', 'do not ask for confirmation', false)
     .option('--ignore-last-failover', 'fail over even after an earlier failover error or within last_failover_minute', false)
-    .option('--log-format <format>', 'human or json', (v) => {
-      if (v !== 'human' && v !== 'json') throw new InvalidArgumentError('human or json');
-      return v;
-    }, 'human')
+    .option(
+      '--log-format <format>',
+      'human or json',
+      (v) => {
+        if (v !== 'human' && v !== 'json') throw new InvalidArgumentError('human or json');
+        return v;
+      },
+      'human',
+    )
     .option('--no-color', 'plain output even on a terminal')
     .addHelpText(
       'after',
@@ -117,178 +121,98 @@ async function confirm(yes: boolean): Promise<number | undefined> {
   return ExitCode.FAILED;
 }
 
-/** The master the slaves point at, when the dead master was not named. */
-async function masterOfSlaves(config: AppConfig): Promise<ServerConfig | undefined> {
-  const targets = new Map<string, number>();
-  await Promise.all(
-    config.servers.map(async (s) => {
-      try {
-        const session = await openServer(s);
-        try {
-          const ss = (await readServerState(session)).slaveStatus;
-          if (ss) {
-            const key = `${ss.masterHost.toLowerCase()}:${ss.masterPort}`;
-            targets.set(key, (targets.get(key) ?? 0) + 1);
-          }
-        } finally {
-          await session.close();
-        }
-      } catch {
-        /* a server that does not answer says nothing about the master */
-      }
-    }),
-  );
-  if (targets.size !== 1) return undefined;
-  const [key] = [...targets.keys()];
-  return config.servers.find((s) => `${s.hostname.toLowerCase()}:${s.port}` === key || `${s.ip.toLowerCase()}:${s.port}` === key);
-}
-
 export async function runSwitch(opts: SwitchOptions): Promise<number> {
-  if (opts.online || opts.masterState === 'alive') return runOnline(opts);
+  if (opts.online || opts.masterState === 'alive') return runOnlineCommand(opts);
   if (opts.masterState !== 'dead') {
     process.stderr.write('ha switch: say --master-state dead (failover of a dead master) or --online\n');
     return ExitCode.USAGE;
   }
-  const reporter = new Reporter({ json: opts.logFormat === 'json', out: process.stderr, color: opts.color === false ? false : undefined });
-  const loaded = loadConfigForCommand('switch', { conf: opts.conf, globalConf: opts.globalConf, json: opts.logFormat === 'json', color: opts.color }, reporter, Date.now());
-  if (typeof loaded === 'number') return loaded;
-  const config = loaded;
-  // On the terminal, as MHA's masterha_master_switch (manager_log is the manager's); log_level applies.
-  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined, minLevel: config.manager.logLevel });
-
-  let dead: ServerConfig | undefined;
-  let next: ServerConfig | undefined;
+  const setup = await setUp(opts);
+  if (typeof setup === 'number') return setup;
+  const { config, log, clients, close } = setup;
   try {
-    dead = opts.deadMaster ? findServer(config, opts.deadMaster, '--dead-master') : await masterOfSlaves(config);
-    next = opts.newMaster ? findServer(config, opts.newMaster, '--new-master') : undefined;
-  } catch (err) {
-    if (err instanceof CommandExit) {
-      process.stderr.write(`ha switch: ${err.message}\n`);
-      return err.exitCode;
+    let dead: ServerConfig | undefined;
+    let next: ServerConfig | undefined;
+    try {
+      dead = opts.deadMaster ? findServer(config, opts.deadMaster, '--dead-master') : await masterOfSlaves(config, clients);
+      next = opts.newMaster ? findServer(config, opts.newMaster, '--new-master') : undefined;
+    } catch (err) {
+      if (err instanceof CommandExit) {
+        process.stderr.write(`ha switch: ${err.message}\n`);
+        return err.exitCode;
+      }
+      throw err;
     }
-    throw err;
-  }
-  // Refused before anything is touched (MHA refuses it too, though only in its phase 3).
-  if (next?.noMaster) {
-    process.stderr.write(`ha switch: --new-master ${next.id} (${next.hostname}:${next.port}) has no_master=1 in ${config.file}: it must never become the master\n`);
-    return ExitCode.FAILED;
-  }
-  if (!dead) {
-    process.stderr.write('ha switch: cannot tell which server is the dead master (the slaves do not agree, or none answers): name it with --dead-master\n');
-    return ExitCode.USAGE;
-  }
-  const plan = `Fail over dead master ${dead.id} (${dead.hostname}:${dead.port}) to ${next ? `${next.id} (${next.hostname}:${next.port})` : 'the slave MHA\'s rules choose'}.`;
-  process.stdout.write(`${plan}\n`);
-  const refused = await confirm(opts.yes);
-  if (refused !== undefined) return refused;
-
-  const files = managerFiles(config);
-  const refusal = refuseRepeatedFailover(files, config.manager.lastFailoverMinute, opts.ignoreLastFailover);
-  if (refusal) {
-    log.error('FAILOVER_REFUSED', `failover refused: ${refusal}`);
-    return ExitCode.FAILED;
-  }
-
-  const { SshPool } = await import('../ssh/client.js');
-  const ssh = new SshPool();
-  const clients: FailoverClients = productionClients(ssh);
-  const abort: FailoverContext['abort'] = { requested: false };
-  process.on('SIGTERM', () => Object.assign(abort, { requested: true, reason: 'SIGTERM' }));
-  process.on('SIGINT', () => Object.assign(abort, { requested: true, reason: 'SIGINT' }));
-  try {
-    const report = await runFailover({
-      config,
-      clients,
-      log,
-      timeouts: DEFAULT_TIMEOUTS,
-      options: { deadMasterId: dead.id, newMasterId: next?.id, workdir: config.manager.managerWorkdir },
-      abort,
-      detectedAt: Date.now(),
-      changes: [],
-    });
-    writeFailoverReport(files, report);
-    if (report.masterMoved) markFailover(files, 'complete', `${reportText(report)}\n`);
-    if (!report.ok) {
-      markFailover(files, 'error', `${reportText(report)}\n`);
+    // Refused before anything is touched (MHA refuses it too, though only in its phase 3).
+    if (next?.noMaster) {
+      process.stderr.write(`ha switch: --new-master ${next.id} (${next.hostname}:${next.port}) has no_master=1 in ${config.file}: it must never become the master\n`);
       return ExitCode.FAILED;
     }
-    return ExitCode.OK;
+    if (!dead) {
+      process.stderr.write('ha switch: cannot tell which server is the dead master (the slaves do not agree, or none answers): name it with --dead-master\n');
+      return ExitCode.USAGE;
+    }
+    process.stdout.write(
+      `Fail over dead master ${dead.id} (${dead.hostname}:${dead.port}) to ${next ? `${next.id} (${next.hostname}:${next.port})` : "the slave MHA's rules choose"}.\n`,
+    );
+    const refused = await confirm(opts.yes);
+    if (refused !== undefined) return refused;
+    const stop = new StopRequest();
+    const unlink = stopOnSignals(stop);
+    try {
+      return await runDeadMasterSwitch(config, { deadMaster: dead, newMaster: next, ignoreLastFailover: opts.ignoreLastFailover }, { clients, log, stop });
+    } finally {
+      unlink();
+    }
   } finally {
     log.close();
-    await ssh.closeAll();
+    await close();
   }
 }
 
-async function runOnline(opts: SwitchOptions): Promise<number> {
-  const reporter = new Reporter({ json: opts.logFormat === 'json', out: process.stderr, color: opts.color === false ? false : undefined });
+/** Config, log (on the terminal, as MHA's masterha_master_switch; log_level applies) and clients. */
+async function setUp(opts: SwitchOptions): Promise<number | { config: AppConfig; log: ManagerLog; clients: Clients; close: () => Promise<void> }> {
+  const reporter = new Reporter({ json: opts.logFormat === 'json', out: process.stderr, color: colorChoice(opts) });
   const loaded = loadConfigForCommand('switch', { conf: opts.conf, globalConf: opts.globalConf, json: opts.logFormat === 'json', color: opts.color }, reporter, Date.now());
   if (typeof loaded === 'number') return loaded;
-  const config = loaded;
-  // On the terminal, as MHA's masterha_master_switch (manager_log is the manager's); log_level applies.
-  const log = new ManagerLog({ format: opts.logFormat, color: opts.color === false ? false : undefined, minLevel: config.manager.logLevel });
+  const log = new ManagerLog({ format: opts.logFormat, color: colorChoice(opts), minLevel: loaded.manager.logLevel });
+  const { SshPool } = await import('../ssh/client.js');
+  const ssh = new SshPool();
+  return { config: loaded, log, clients: productionClients(ssh), close: () => ssh.closeAll() };
+}
+
+async function runOnlineCommand(opts: SwitchOptions): Promise<number> {
   if (!opts.newMaster) {
     process.stderr.write('ha switch --online: name the new master with --new-master HOST[:PORT]\n');
     return ExitCode.USAGE;
   }
-  let next: ServerConfig;
+  const setup = await setUp(opts);
+  if (typeof setup === 'number') return setup;
+  const { config, log, clients, close } = setup;
   try {
-    next = findServer(config, opts.newMaster, '--new-master');
-  } catch (err) {
-    if (err instanceof CommandExit) {
-      process.stderr.write(`ha switch: ${err.message}\n`);
-      return err.exitCode;
-    }
-    throw err;
-  }
-  const { SshPool } = await import('../ssh/client.js');
-  const ssh = new SshPool();
-  const clients: FailoverClients = productionClients(ssh);
-  const sw = {
-    newMasterId: next.id,
-    origMasterIsNewSlave: opts.origMasterIsNewSlave,
-    runningUpdatesLimit: opts.runningUpdatesLimit,
-    runningSecondsLimit: opts.runningSecondsLimit,
-    lockWaitTimeout: 1,
-    catchUpTimeout: 10,
-  };
-  try {
-    const { planSwitch, runOnlineSwitch, SwitchError } = await import('../switch/online.js');
-    let plan;
+    let next: ServerConfig;
     try {
-      plan = await planSwitch(config, clients, sw);
+      next = findServer(config, opts.newMaster, '--new-master');
     } catch (err) {
-      if (err instanceof SwitchError) {
-        log.error('SWITCH_REFUSED', `switch refused: ${err.message}; nothing was changed`);
-        return ExitCode.FAILED;
+      if (err instanceof CommandExit) {
+        process.stderr.write(`ha switch: ${err.message}\n`);
+        return err.exitCode;
       }
       throw err;
     }
-    process.stdout.write(`Switch the master from ${plan.master.id} (${plan.master.hostname}:${plan.master.port}) to ${next.id} (${next.hostname}:${next.port}); other slaves: ${plan.slaves.filter((s) => s.server.id !== next.id).map((s) => s.server.id).join(', ')}${opts.origMasterIsNewSlave ? `; ${plan.master.id} becomes a slave of ${next.id}` : ''}.\n`);
-    if (plan.problems.length) {
-      for (const p of plan.problems) log.error('SWITCH_CHECK_FAILED', p);
-      log.error('SWITCH_REFUSED', 'switch refused: nothing was changed');
-      return ExitCode.FAILED;
-    }
-    log.info('SWITCH_CHECKS_OK', 'all checks passed');
-    if (opts.dryRun) {
-      process.stdout.write('Dry run: nothing was changed.\n');
-      return ExitCode.OK;
-    }
-    const refused = await confirm(opts.yes);
-    if (refused !== undefined) return refused;
-    try {
-      const r = await runOnlineSwitch(config, clients, log, plan, sw);
-      log.info('SWITCH_DONE', `switched the master from ${r.oldMaster} to ${r.newMaster}: writes blocked ${r.writeBlockedMs} ms, ${r.closedConnections} client connection(s) closed on the old master, total ${r.totalMs} ms`, { data: r as unknown as Record<string, unknown> });
-      return ExitCode.OK;
-    } catch (err) {
-      if (err instanceof SwitchError) {
-        log.error('SWITCH_FAILED', `switch failed at "${err.step}": ${err.message}${err.rolledBack ? ' — rolled back: the old master takes writes again' : ''}`);
-        return ExitCode.FAILED;
-      }
-      throw err;
-    }
+    return await runOnline(
+      config,
+      {
+        newMaster: next,
+        origMasterIsNewSlave: opts.origMasterIsNewSlave,
+        runningUpdatesLimit: opts.runningUpdatesLimit,
+        runningSecondsLimit: opts.runningSecondsLimit,
+        dryRun: opts.dryRun,
+      },
+      { clients, log, print: (t) => process.stdout.write(t), confirm: () => confirm(opts.yes) },
+    );
   } finally {
     log.close();
-    await ssh.closeAll();
+    await close();
   }
 }

@@ -41,11 +41,7 @@ export function parseIni(text: string, file: string): IniDocument {
       const name = section[1]!;
       const seen = byName.get(name);
       if (seen) {
-        throw new ConfigError(
-          file,
-          `block appears twice (lines ${seen.line} and ${lineNo}); MHA would merge them silently, ha asks you to keep one`,
-          { block: name },
-        );
+        throw new ConfigError(file, `block appears twice (lines ${seen.line} and ${lineNo}); MHA would merge them silently, ha asks you to keep one`, { block: name });
       }
       current = { name, line: lineNo, entries: new Map() };
       blocks.push(current);
@@ -55,27 +51,18 @@ export function parseIni(text: string, file: string): IniDocument {
     const property = /^\s*([^=]+?)\s*=\s*(.*?)\s*$/.exec(line);
     if (!property || property[1]!.trim() === '') {
       // The line is not echoed: it may be a password written without its '='.
-      throw new ConfigError(
-        file,
-        `line ${lineNo} is not a [block] header, a name=value line or a comment (# or ;)`,
-        current ? { block: current.name } : {},
-      );
+      throw new ConfigError(file, `line ${lineNo} is not a [block] header, a name=value line or a comment (# or ;)`, current ? { block: current.name } : {});
     }
     const key = property[1]!;
     if (!current) {
-      throw new ConfigError(
-        file,
-        `line ${lineNo} sets a parameter before any [block]; put it under [server default] or a [serverN] block`,
-        { parameter: key },
-      );
+      throw new ConfigError(file, `line ${lineNo} sets a parameter before any [block]; put it under [server default] or a [serverN] block`, { parameter: key });
     }
     const previous = current.entries.get(key);
     if (previous) {
-      throw new ConfigError(
-        file,
-        `set twice in the same block (lines ${previous.line} and ${lineNo}); MHA would silently use the last one, ha asks you to keep one`,
-        { block: current.name, parameter: key },
-      );
+      throw new ConfigError(file, `set twice in the same block (lines ${previous.line} and ${lineNo}); MHA would silently use the last one, ha asks you to keep one`, {
+        block: current.name,
+        parameter: key,
+      });
     }
     // A quoted value that lost its closing quote to the inline-comment rule ("a ; b").
     if (line !== original && /^['"]/.test(property[2]!) && !/['"]$/.test(property[2]!)) {

@@ -108,12 +108,9 @@ function toInt(level: Level, name: string, s: Setting, min: number, max: number,
   return Number(v);
 }
 
-const toPort = (level: Level, name: string, s: Setting): number =>
-  toInt(level, name, s, 1, 65535, 'an integer from 1 to 65535');
-const toPositiveInt = (level: Level, name: string, s: Setting): number =>
-  toInt(level, name, s, 1, Number.MAX_SAFE_INTEGER, 'a positive integer');
-const toCount = (level: Level, name: string, s: Setting): number =>
-  toInt(level, name, s, 0, Number.MAX_SAFE_INTEGER, 'a whole number, 0 or more');
+const toPort = (level: Level, name: string, s: Setting): number => toInt(level, name, s, 1, 65535, 'an integer from 1 to 65535');
+const toPositiveInt = (level: Level, name: string, s: Setting): number => toInt(level, name, s, 1, Number.MAX_SAFE_INTEGER, 'a positive integer');
+const toCount = (level: Level, name: string, s: Setting): number => toInt(level, name, s, 0, Number.MAX_SAFE_INTEGER, 'a whole number, 0 or more');
 
 function toPingType(level: Level, name: string, s: Setting): PingType {
   const v = s.value.trim().toUpperCase();
@@ -139,7 +136,10 @@ function toLogLevel(level: Level, name: string, s: Setting): LogLevel {
 
 /** MHA removes all whitespace, then splits on commas. Empty means "ask the server". */
 function toDirList(level: Level, name: string, s: Setting): string[] | undefined {
-  const dirs = s.value.replace(/\s/g, '').split(',').filter((d) => d !== '');
+  const dirs = s.value
+    .replace(/\s/g, '')
+    .split(',')
+    .filter((d) => d !== '');
   for (const d of dirs) {
     if (!d.startsWith('/')) throw fail(level, name, `directories must be absolute paths, got ${shown(name, d)}`);
   }
@@ -417,9 +417,7 @@ const unique = (list: string[]): string[] => [...new Set(list)];
 function resolveSsh(own: Level, r: Resolver, ip: string, chain: Level[], warn: Warn): { ssh: SshSettings; raw?: string } {
   const opts = r.find('ssh_options');
   const raw = opts && opts.setting.value !== '' ? opts.setting.value : undefined;
-  const parsed: ParsedSshOptions = raw
-    ? toSshOptions(opts!.level, 'ssh_options', opts!.setting)
-    : { identityFiles: [], knownHostsFiles: [], ignored: [] };
+  const parsed: ParsedSshOptions = raw ? toSshOptions(opts!.level, 'ssh_options', opts!.setting) : { identityFiles: [], knownHostsFiles: [], ignored: [] };
   // Report a conflict once, at the more specific of the two places it comes from.
   const where = (a: Found): Level => (chain.indexOf(a.level) <= chain.indexOf(opts!.level) ? a.level : opts!.level);
 
@@ -430,23 +428,14 @@ function resolveSsh(own: Level, r: Resolver, ip: string, chain: Level[], warn: W
   }
 
   const timeoutF = r.find('ssh_connection_timeout');
-  const timeout = timeoutF
-    ? toPositiveInt(timeoutF.level, 'ssh_connection_timeout', timeoutF.setting)
-    : (parsed.connectTimeoutSeconds ?? DEFAULTS.ssh_connection_timeout);
+  const timeout = timeoutF ? toPositiveInt(timeoutF.level, 'ssh_connection_timeout', timeoutF.setting) : (parsed.connectTimeoutSeconds ?? DEFAULTS.ssh_connection_timeout);
   if (timeoutF && parsed.connectTimeoutSeconds !== undefined && parsed.connectTimeoutSeconds !== timeout) {
-    warn(
-      where(timeoutF),
-      'ssh_connection_timeout',
-      `ssh_connection_timeout=${timeout} is used; ConnectTimeout=${parsed.connectTimeoutSeconds} in ssh_options is ignored`,
-    );
+    warn(where(timeoutF), 'ssh_connection_timeout', `ssh_connection_timeout=${timeout} is used; ConnectTimeout=${parsed.connectTimeoutSeconds} in ssh_options is ignored`);
   }
 
   const strictF = r.find('ssh_strict_host_key_checking');
-  const fromOptions =
-    parsed.strictHostKeyChecking === undefined ? undefined : !['no', 'off'].includes(parsed.strictHostKeyChecking);
-  const strict = strictF
-    ? toBool(strictF.level, 'ssh_strict_host_key_checking', strictF.setting)
-    : (fromOptions ?? DEFAULTS.ssh_strict_host_key_checking);
+  const fromOptions = parsed.strictHostKeyChecking === undefined ? undefined : !['no', 'off'].includes(parsed.strictHostKeyChecking);
+  const strict = strictF ? toBool(strictF.level, 'ssh_strict_host_key_checking', strictF.setting) : (fromOptions ?? DEFAULTS.ssh_strict_host_key_checking);
   if (strictF && fromOptions !== undefined && fromOptions !== strict) {
     warn(
       where(strictF),
@@ -601,8 +590,7 @@ function build(app: SourceText, global: SourceText | undefined, notices: string[
 
   const fileDefaults = [appDefault, globalDefault].filter((l): l is Level => !!l);
   const script = find(fileDefaults, 'init_conf_load_script');
-  const scriptLevel =
-    script && script.setting.value !== '' ? runInitConfLoadScript(script.setting.value, script.level, warn) : undefined;
+  const scriptLevel = script && script.setting.value !== '' ? runInitConfLoadScript(script.setting.value, script.level, warn) : undefined;
   const defaults = scriptLevel ? [scriptLevel, ...fileDefaults] : fileDefaults;
 
   const manager = resolveManager(defaults);
@@ -613,9 +601,7 @@ function build(app: SourceText, global: SourceText | undefined, notices: string[
   for (const level of [...serverLevels, ...binlogLevels]) checkManagerParamsInBlock(level, manager, warn);
 
   const servers = mhaServerOrder(serverLevels).map((level) => resolveServer(level, defaults, warn));
-  const binlogServers = [...binlogLevels]
-    .sort((a, b) => (a.block! < b.block! ? -1 : a.block! > b.block! ? 1 : 0))
-    .map((level) => resolveServer(level, defaults, warn));
+  const binlogServers = [...binlogLevels].sort((a, b) => (a.block! < b.block! ? -1 : a.block! > b.block! ? 1 : 0)).map((level) => resolveServer(level, defaults, warn));
 
   // Two blocks for the same MySQL instance would make failover treat one server as two.
   for (let i = 0; i < servers.length; i++) {
@@ -648,8 +634,7 @@ function build(app: SourceText, global: SourceText | undefined, notices: string[
  * With no globalText, no global file is used and no notice is given.
  */
 export function parseConfigText(appText: string, appFile: string, globalText?: string, globalFile?: string): LoadedConfig {
-  const global =
-    globalText === undefined ? undefined : { text: globalText, file: globalFile ?? DEFAULT_GLOBAL_CONFIG_FILE };
+  const global = globalText === undefined ? undefined : { text: globalText, file: globalFile ?? DEFAULT_GLOBAL_CONFIG_FILE };
   return build({ text: appText, file: appFile }, global, []);
 }
 
@@ -677,9 +662,5 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
   const globalText = readConfigFile(globalFile, true);
   const notices: string[] = [];
   if (globalText === undefined) notices.push(`Global configuration file ${globalFile} not found. Skipping.`);
-  return build(
-    { text: appText, file: opts.file },
-    globalText === undefined ? undefined : { text: globalText, file: globalFile },
-    notices,
-  );
+  return build({ text: appText, file: opts.file }, globalText === undefined ? undefined : { text: globalText, file: globalFile }, notices);
 }

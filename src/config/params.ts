@@ -34,13 +34,7 @@ export interface ParamSpec {
   ignoredBecause?: string;
 }
 
-const P = (
-  name: string,
-  kind: ParamKind,
-  scope: ParamScope,
-  origin: 'mha' | 'ha' = 'mha',
-  ignoredBecause?: string,
-): ParamSpec => ({ name, kind, scope, origin, ignoredBecause });
+const P = (name: string, kind: ParamKind, scope: ParamScope, origin: 'mha' | 'ha' = 'mha', ignoredBecause?: string): ParamSpec => ({ name, kind, scope, origin, ignoredBecause });
 
 export const PARAMS: readonly ParamSpec[] = [
   // Where the server is
@@ -87,13 +81,7 @@ export const PARAMS: readonly ParamSpec[] = [
     "it chose how MHA's node tools (save_binary_logs, apply_diff_relay_logs) stored binlog copies; ha reads the binlogs over SSH itself and has no such choice",
   ),
   P('client_bindir', 'string', 'inherited'),
-  P(
-    'client_libdir',
-    'string',
-    'inherited',
-    'mha',
-    "it was the library path for MHA's node tools on the database hosts; ha installs nothing there and sets no library path",
-  ),
+  P('client_libdir', 'string', 'inherited', 'mha', "it was the library path for MHA's node tools on the database hosts; ha installs nothing there and sets no library path"),
   // The manager itself
   P('manager_workdir', 'string', 'manager'),
   P('manager_log', 'string', 'manager'),
@@ -147,7 +135,10 @@ export function editDistance(a: string, b: string): number {
 
 /** The known parameter a mistyped name most likely meant, if any is close enough. */
 export function suggestParam(name: string): string | undefined {
-  const wanted = name.toLowerCase().trim().replace(/[-\s.]+/g, '_');
+  const wanted = name
+    .toLowerCase()
+    .trim()
+    .replace(/[-\s.]+/g, '_');
   let best: { name: string; distance: number } | undefined;
   for (const p of PARAMS) {
     const distance = editDistance(wanted, p.name);

@@ -111,9 +111,7 @@ export class ConfigError extends Error {
   readonly block?: string;
   readonly parameter?: string;
   constructor(file: string, message: string, where: { block?: string; parameter?: string } = {}) {
-    const at = [file, where.block ? `[${where.block}]` : undefined, where.parameter]
-      .filter(Boolean)
-      .join(' ');
+    const at = [file, where.block ? `[${where.block}]` : undefined, where.parameter].filter(Boolean).join(' ');
     super(`${at}: ${message}`);
     this.name = 'ConfigError';
     this.file = file;

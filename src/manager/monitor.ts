@@ -5,22 +5,15 @@
 // configured (MHA's arguments; exit 0 = dead, as masterha_secondary_check). The master is declared
 // dead only on that evidence, and the evidence is logged.
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import { secondaryCheckArgs } from '../hooks/mha-args.js';
-import type { HookResult } from '../hooks/run.js';
+import { secondaryCheckArgs } from '../core/hook-args.js';
+import { describeHookEnd, hookOutcome } from '../core/hook-run.js';
 import { readServerState } from '../mysql/inspect.js';
-import type { ServerSession } from '../phases/context.js';
-import type { SshConnection } from '../ssh/client.js';
+import type { Clients, ServerSession } from '../core/clients.js';
 import { shellQuote } from '../ssh/quote.js';
-import type { ManagerLog } from './log.js';
+import type { ManagerLog } from '../core/log.js';
 
 /** MySQL errors that prove the server is up (MHA's ALIVE_ERROR_CODES), plus lock waits for INSERT pings. */
 export const ALIVE_ERROR_CODES = new Set([1040, 1042, 1043, 1044, 1045, 1129, 1130, 1203, 1205, 1226, 1251, 1275]);
-
-export interface MonitorDeps {
-  mysql(server: ServerConfig, opts: { connectTimeoutMs: number; queryTimeoutMs?: number }): Promise<ServerSession>;
-  ssh(server: ServerConfig): Promise<SshConnection>;
-  hook(parameter: string, value: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<HookResult>;
-}
 
 export interface Verdict {
   dead: boolean;
@@ -38,7 +31,7 @@ function errnoOf(err: unknown): number | undefined {
 }
 
 /** A ping according to ping_type. Throws on failure. */
-export async function ping(config: AppConfig, master: ServerConfig, deps: MonitorDeps, held: { session?: ServerSession }): Promise<void> {
+export async function ping(config: AppConfig, master: ServerConfig, deps: Clients, held: { session?: ServerSession }): Promise<void> {
   const timeoutMs = Math.max(1000, config.manager.pingInterval * 1000);
   const type = config.manager.pingType;
   if (type === 'CONNECT') {
@@ -64,7 +57,7 @@ export async function ping(config: AppConfig, master: ServerConfig, deps: Monito
 }
 
 /** What the master's own host says: is a mysqld running, does its port accept a connection there. */
-async function hostView(master: ServerConfig, deps: MonitorDeps, pidFile: string | undefined): Promise<{ reachable: boolean; mysqld?: boolean; listening?: boolean; detail: string }> {
+async function hostView(master: ServerConfig, deps: Clients, pidFile: string | undefined): Promise<{ reachable: boolean; mysqld?: boolean; listening?: boolean; detail: string }> {
   try {
     const conn = await deps.ssh(master);
     // The server's own pid file names its process exactly; pgrep is the fallback when it is not
@@ -77,14 +70,23 @@ async function hostView(master: ServerConfig, deps: MonitorDeps, pidFile: string
     const r = await conn.exec(probe, { timeoutMs: 4000, what: 'the mysqld process and port check' });
     const mysqld = /HA:mysqld/.test(r.stdout);
     const listening = /HA:listening/.test(r.stdout);
-    return { reachable: true, mysqld, listening, detail: `SSH: mysqld ${mysqld ? 'running' : 'NOT running'}, port ${master.port} ${listening ? 'listening' : 'NOT listening'} on the host` };
+    return {
+      reachable: true,
+      mysqld,
+      listening,
+      detail: `SSH: mysqld ${mysqld ? 'running' : 'NOT running'}, port ${master.port} ${listening ? 'listening' : 'NOT listening'} on the host`,
+    };
   } catch (err) {
     return { reachable: false, detail: `SSH to the master host failed: ${(err as Error).message}` };
   }
 }
 
 /** What the slaves say: has their IO thread lost the master, and can their hosts reach its port? */
-async function slavesView(config: AppConfig, master: ServerConfig, deps: MonitorDeps): Promise<{ asked: number; lost: number; portProbed: number; portReachableFrom: string[]; detail: string[] }> {
+async function slavesView(
+  config: AppConfig,
+  master: ServerConfig,
+  deps: Clients,
+): Promise<{ asked: number; lost: number; portProbed: number; portReachableFrom: string[]; detail: string[] }> {
   const slaves = config.servers.filter((s) => s.id !== master.id);
   const detail: string[] = [];
   let asked = 0;
@@ -104,7 +106,10 @@ async function slavesView(config: AppConfig, master: ServerConfig, deps: Monitor
         })().catch(() => undefined),
         (async () => {
           const conn = await deps.ssh(s);
-          const r = await conn.exec(`timeout 2 bash -c ${shellQuote(`</dev/tcp/${master.ip}/${master.port}`)} 2>/dev/null && echo HA:open || echo HA:closed`, { timeoutMs: 4000, what: 'probing the master port' });
+          const r = await conn.exec(`timeout 2 bash -c ${shellQuote(`</dev/tcp/${master.ip}/${master.port}`)} 2>/dev/null && echo HA:open || echo HA:closed`, {
+            timeoutMs: 4000,
+            what: 'probing the master port',
+          });
           return /HA:open/.test(r.stdout);
         })().catch(() => undefined),
       ]);
@@ -128,7 +133,7 @@ async function slavesView(config: AppConfig, master: ServerConfig, deps: Monitor
  * host can reach its port. With mysqld running but unreachable, it is dead only after
  * `failedPings` consecutive failures and if no slave host reaches it either.
  */
-export async function confirmDeath(config: AppConfig, master: ServerConfig, deps: MonitorDeps, failedPings: number, firstError: string, pidFile?: string): Promise<Verdict> {
+export async function confirmDeath(config: AppConfig, master: ServerConfig, deps: Clients, failedPings: number, firstError: string, pidFile?: string): Promise<Verdict> {
   const evidence = [`ping failed: ${firstError}`];
   const reconnect = deps
     .mysql(master, { connectTimeoutMs: 2000, queryTimeoutMs: 2000 })
@@ -158,11 +163,19 @@ export async function confirmDeath(config: AppConfig, master: ServerConfig, deps
   else dead = failedPings >= 3 && host.listening === false;
 
   if (dead && config.manager.secondaryCheckScript) {
-    const r = await deps.hook('secondary_check_script', config.manager.secondaryCheckScript, secondaryCheckArgs(master, config.manager.pingType), { HA_MASTER_PASSWORD: master.password }, 30_000);
-    evidence.push(`secondary_check_script exited ${r.exitCode ?? r.signal}${r.spawnError ? ` (${r.spawnError})` : ''}`);
-    if (r.exitCode !== 0) dead = false;
+    const r = await deps.hook(
+      'secondary_check_script',
+      config.manager.secondaryCheckScript,
+      secondaryCheckArgs(master, config.manager.pingType),
+      { HA_MASTER_PASSWORD: master.password },
+      30_000,
+    );
+    evidence.push(`secondary_check_script: ${describeHookEnd(r)}`);
+    // secondary_check_script confirms the death only with exit 0 (masterha_secondary_check); any other end vetoes it.
+    if (hookOutcome(r) !== 'ok') dead = false;
   }
-  if (!dead && someSlaveReaches) evidence.push(`the master's port is reachable from ${slaves.portReachableFrom.join(', ')}: the manager's own path to it is broken, not the master`);
+  if (!dead && someSlaveReaches)
+    evidence.push(`the master's port is reachable from ${slaves.portReachableFrom.join(', ')}: the manager's own path to it is broken, not the master`);
   return { dead, evidence, hostSshReachable: host.reachable };
 }
 
@@ -175,7 +188,7 @@ export interface MonitorOptions {
 }
 
 /** Watch until the master is confirmed dead or the manager is stopped. */
-export async function watchMaster(config: AppConfig, master: ServerConfig, deps: MonitorDeps, log: ManagerLog, opts: MonitorOptions): Promise<MonitorOutcome> {
+export async function watchMaster(config: AppConfig, master: ServerConfig, deps: Clients, log: ManagerLog, opts: MonitorOptions): Promise<MonitorOutcome> {
   const held: { session?: ServerSession } = {};
   let stop = false;
   void opts.stopped.then(() => {

@@ -110,7 +110,12 @@ export function checkStatus(config: AppConfig, now = Date.now()): StatusCheck {
   const age = now - Date.parse(record.updatedAt);
   const stale = record.status !== 'FAILOVER_RUNNING' && age > Math.max(30_000, record.pingIntervalSeconds * 1000 * 4);
   if (stale) {
-    return { code: Status.TIMESTAMP_OLD, status: 'TIMESTAMP_OLD', record, message: `${app} (pid:${record.pid}) is running, but its status was last written ${Math.round(age / 1000)} s ago (32:TIMESTAMP_OLD). ${master}` };
+    return {
+      code: Status.TIMESTAMP_OLD,
+      status: 'TIMESTAMP_OLD',
+      record,
+      message: `${app} (pid:${record.pid}) is running, but its status was last written ${Math.round(age / 1000)} s ago (32:TIMESTAMP_OLD). ${master}`,
+    };
   }
   const text: Record<StatusName, string> = {
     PING_OK: `${app} (pid:${record.pid}) is running (0:PING_OK), ${master}`,

@@ -18,11 +18,7 @@ export async function runChangeMaster(runner: SqlRunner, dialect: Dialect, opts:
 }
 
 /** Runs a wait statement from the dialect and reads its outcome. */
-export async function runWait(
-  runner: SqlRunner,
-  wait: WaitStatement,
-  timeoutMs?: number,
-): Promise<'reached' | 'timeout' | 'not-replicating'> {
+export async function runWait(runner: SqlRunner, wait: WaitStatement, timeoutMs?: number): Promise<'reached' | 'timeout' | 'not-replicating'> {
   // The client-side timeout must outlast the server-side one, or the session dies first.
   const rows = await runner.query(wait.sql, wait.params, timeoutMs !== undefined ? { timeoutMs } : {});
   const row = rows[0];
@@ -33,11 +29,6 @@ export async function runWait(
 }
 
 /** Waits (on a slave) until its SQL thread has executed up to `coordinate` of its master. */
-export function waitForMasterPos(
-  runner: SqlRunner,
-  dialect: Dialect,
-  coordinate: BinlogCoordinate,
-  timeoutSeconds: number,
-): Promise<'reached' | 'timeout' | 'not-replicating'> {
+export function waitForMasterPos(runner: SqlRunner, dialect: Dialect, coordinate: BinlogCoordinate, timeoutSeconds: number): Promise<'reached' | 'timeout' | 'not-replicating'> {
   return runWait(runner, dialect.waitForMasterPos(coordinate, timeoutSeconds), timeoutSeconds * 1000 + 5_000);
 }

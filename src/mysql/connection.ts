@@ -102,7 +102,7 @@ interface DriverError {
 }
 
 function asDriverError(e: unknown): DriverError {
-  return typeof e === 'object' && e !== null ? (e as DriverError) : { message: String(e) };
+  return typeof e === 'object' && e !== null ? e : { message: String(e) };
 }
 
 /** Maps a mysql2/Node error from connecting to a kind. */
@@ -143,8 +143,9 @@ export function classifyConnectError(e: unknown): MysqlConnectErrorKind {
     case 1040:
     case 1203:
       return 'too-many-connections';
+    default:
+      return 'other';
   }
-  return 'other';
 }
 
 function errorDetail(e: unknown): string {

@@ -11,15 +11,7 @@
 //          MASTER_USE_GTID; the old names still work in 11.x, but the new ones are used where they
 //          exist so that a future removal does not catch ha out.
 
-import type {
-  BinlogCoordinate,
-  ChangeMasterOptions,
-  ChangeMasterStatement,
-  Dialect,
-  QuotingOptions,
-  ServerVersion,
-  WaitStatement,
-} from './types.js';
+import type { BinlogCoordinate, ChangeMasterOptions, ChangeMasterStatement, Dialect, QuotingOptions, ServerVersion, WaitStatement } from './types.js';
 import { atLeast, describeVersion } from './version.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -214,11 +206,7 @@ function buildChangeMaster(words: ChangeMasterWords, opts: ChangeMasterOptions, 
   if (typeof opts.user !== 'string' || opts.user === '') throw new Error('CHANGE MASTER: replication user is empty');
   if (typeof opts.password !== 'string') throw new Error('CHANGE MASTER: replication password must be a string');
 
-  const head = [
-    `${p}HOST=${quoteString(opts.host, 'master host', quoting)}`,
-    `${p}PORT=${opts.port}`,
-    `${p}USER=${quoteString(opts.user, 'replication user', quoting)}`,
-  ];
+  const head = [`${p}HOST=${quoteString(opts.host, 'master host', quoting)}`, `${p}PORT=${opts.port}`, `${p}USER=${quoteString(opts.user, 'replication user', quoting)}`];
   const tail: string[] = [];
   if (opts.connectRetry !== undefined) {
     if (!Number.isInteger(opts.connectRetry) || opts.connectRetry < 1) {
@@ -257,6 +245,8 @@ function toWaitInteger(value: unknown, fn: string): number | null {
   if (typeof value === 'number' && Number.isInteger(value)) return value;
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return Number(value.trim());
+  // Whatever else the driver returned (a fraction, a Buffer, a Date): String() shows it as well as anything.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   throw new Error(`${fn} returned ${JSON.stringify(String(value))}, expected an integer or NULL`);
 }
 

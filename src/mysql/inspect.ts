@@ -59,11 +59,7 @@ export async function readServerState(runner: SqlRunner): Promise<ServerState> {
   return state;
 }
 
-function setIfNotEmpty<K extends 'binlogBasename' | 'relayLogBasename' | 'relayLogIndex'>(
-  state: ServerState,
-  key: K,
-  value: string | undefined,
-): void {
+function setIfNotEmpty<K extends 'binlogBasename' | 'relayLogBasename' | 'relayLogIndex'>(state: ServerState, key: K, value: string | undefined): void {
   if (value !== undefined && value !== '') state[key] = value;
 }
 
@@ -160,9 +156,7 @@ async function readMasterStatus(runner: SqlRunner, dialect: Dialect, vars: Varia
   const row = single(rows, sql);
   const c = MASTER_STATUS_COLUMNS;
   const gtidSet =
-    dialect.version.flavor === 'mariadb'
-      ? vars.require(VARIABLES.mariadb.gtidBinlogPos)
-      : nullableText(column(row, [c.executedGtidSet], sql), c.executedGtidSet, sql);
+    dialect.version.flavor === 'mariadb' ? vars.require(VARIABLES.mariadb.gtidBinlogPos) : nullableText(column(row, [c.executedGtidSet], sql), c.executedGtidSet, sql);
   return {
     file: requiredText(column(row, [c.file], sql), c.file, sql),
     position: toUint(column(row, [c.position], sql), `column ${c.position}`, sql),
@@ -188,6 +182,8 @@ async function readSlaveStatus(runner: SqlRunner, dialect: Dialect, vars: Variab
 function rejectMultiSource(rows: Row[], sql: string): void {
   const names = rows.map((row) => {
     const found = findColumn(row, [...SLAVE_STATUS_COLUMNS.channelName, ...SLAVE_STATUS_COLUMNS.connectionName]);
+    // A name column: a string, or a Buffer (binary collation) that String() decodes.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     return found === undefined || found.value === null ? '' : String(found.value);
   });
   if (rows.length === 1 && names[0] === '') return;
@@ -367,5 +363,7 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'object') return Buffer.isBuffer(value) ? `a ${value.length}-byte buffer` : `an object`;
+  // Objects are handled above: what is left (a number, a boolean) has a useful String().
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return String(value);
 }

@@ -24,9 +24,7 @@ export function parseVersion(raw: string, comment?: string): ServerVersion {
   const numbers = mariadb ? text.replace(RPL_HACK_RE, '') : text;
   const m = VERSION_RE.exec(numbers);
   if (!m) {
-    throw new Error(
-      `cannot parse server version ${JSON.stringify(raw)}: expected major.minor.patch, e.g. "8.0.36" or "10.11.6-MariaDB"`,
-    );
+    throw new Error(`cannot parse server version ${JSON.stringify(raw)}: expected major.minor.patch, e.g. "8.0.36" or "10.11.6-MariaDB"`);
   }
   const version: ServerVersion = {
     flavor: mariadb ? 'mariadb' : 'mysql',

@@ -4,6 +4,7 @@
 import type { ServerConfig } from '../config/types.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
+import { failoverMode, isSlaveOf, surveyServers, useGtidAutoPos, type FailoverMode, type ServerObservation } from '../core/survey.js';
 import { checkAbort, FailoverError, recordChange, type FailoverContext, type ServerView } from './context.js';
 
 export const PHASE_1 = '1 Configuration check';
@@ -16,15 +17,8 @@ export interface ConfigurationCheckResult {
   slaves: ServerView[];
   /** Configured servers that did not answer (besides the dead master). */
   down: { server: ServerConfig; error: string }[];
-  mode: 'gtid' | 'file-position';
+  mode: FailoverMode;
   deadMasterSshReachable: boolean;
-}
-
-function replicatesFrom(view: ServerView, master: ServerConfig): boolean {
-  const ss = view.state.slaveStatus;
-  if (!ss || ss.masterPort !== master.port) return false;
-  const h = ss.masterHost.toLowerCase();
-  return h === master.hostname.toLowerCase() || h === master.ip.toLowerCase();
 }
 
 export async function configurationCheck(ctx: FailoverContext): Promise<ConfigurationCheckResult> {
@@ -47,21 +41,8 @@ export async function configurationCheck(ctx: FailoverContext): Promise<Configur
             () => undefined,
             (err: unknown) => (err as Error).message,
           );
-  const probes = await Promise.all(
-    config.servers.map(async (server) => {
-      try {
-        // The dead master gets the monitor's reconnect timeout: it has just failed that same test.
-        const session = await ctx.clients.mysql(server, { connectTimeoutMs: server.id === deadMaster.id ? 2000 : 3000 });
-        try {
-          return { server, state: await readServerState(session) };
-        } finally {
-          await session.close();
-        }
-      } catch (err) {
-        return { server, error: (err as Error).message };
-      }
-    }),
-  );
+  // The dead master gets the monitor's reconnect timeout: it has just failed that same test.
+  const probes = await surveyServers(config, ctx.clients, { connect: (server) => ({ connectTimeoutMs: server.id === deadMaster.id ? 2000 : 3000 }) });
   const master = probes.find((p) => p.server.id === deadMaster.id)!;
   if (master.state) {
     throw new FailoverError(PHASE_1, 'MASTER_ALIVE', `the master ${deadMaster.hostname}:${deadMaster.port} answers again: not failing over`, deadMaster.id);
@@ -78,7 +59,9 @@ export async function configurationCheck(ctx: FailoverContext): Promise<Configur
       log.warn('SERVER_DOWN', `${p.server.hostname}:${p.server.port} is not reachable: ${p.error}${p.server.ignoreFail ? ' (ignore_fail=1)' : ''}`, { server: p.server.id });
     }
   }
-  const slaves = alive.filter((v) => replicatesFrom(v, deadMaster));
+  // The slave-of rule, with the dead master's last known state for the server_id fallback.
+  const known: ServerObservation[] = [{ server: deadMaster, state: ctx.options.deadMasterLastState }, ...alive];
+  const slaves = alive.filter((v) => isSlaveOf(v, known[0]!, known));
   for (const v of alive.filter((x) => !slaves.includes(x))) {
     log.warn('NOT_A_SLAVE_OF_MASTER', `does not replicate from ${deadMaster.id}: left out of the failover`, { server: v.server.id });
   }
@@ -104,19 +87,34 @@ export async function configurationCheck(ctx: FailoverContext): Promise<Configur
   );
   for (const v of frozen) {
     const ss = v.state.slaveStatus!;
-    log.info('SLAVE_STATE', `slave of ${deadMaster.id}: read ${ss.readPosition.file}:${ss.readPosition.position}, exec ${ss.execPosition.file}:${ss.execPosition.position}, SQL thread ${ss.sqlRunning ? 'running' : 'stopped'}${ss.usesGtid ? ', GTID' : ''}`, { server: v.server.id });
+    log.info(
+      'SLAVE_STATE',
+      `slave of ${deadMaster.id}: read ${ss.readPosition.file}:${ss.readPosition.position}, exec ${ss.execPosition.file}:${ss.execPosition.position}, SQL thread ${ss.sqlRunning ? 'running' : 'stopped'}${ss.usesGtid ? ', GTID' : ''}`,
+      { server: v.server.id },
+    );
   }
 
-  const gtid = frozen.filter((v) => v.state.slaveStatus!.usesGtid);
-  let mode: ConfigurationCheckResult['mode'];
-  if (gtid.length === frozen.length && config.servers.every((s) => s.useGtidAutoPos)) mode = 'gtid';
-  else if (gtid.length === 0 || !config.servers.every((s) => s.useGtidAutoPos)) mode = 'file-position';
-  else throw new FailoverError(PHASE_1, 'GTID_MIXED', `slaves mix GTID (${gtid.map((v) => v.server.id).join(', ')}) and file/position replication: cannot repoint them consistently`);
-  log.info('FAILOVER_MODE', mode === 'gtid' ? 'GTID mode: slaves will be repointed by GTID after receiving the missing events' : 'file/position mode: relay-log diffs, then CHANGE MASTER to the new master\'s coordinates');
+  const decision = failoverMode(
+    frozen.map((v) => ({ id: v.server.id, usesGtid: v.state.slaveStatus!.usesGtid })),
+    useGtidAutoPos(config),
+  );
+  if (!decision.mode)
+    throw new FailoverError(PHASE_1, 'GTID_MIXED', `${decision.reason}: cannot repoint them consistently (set use_gtid_auto_pos=0 to fail over by file and position)`);
+  const mode = decision.mode;
+  log.info(
+    'FAILOVER_MODE',
+    mode === 'gtid'
+      ? 'GTID mode: slaves will be repointed by GTID after receiving the missing events'
+      : "file/position mode: relay-log diffs, then CHANGE MASTER to the new master's coordinates",
+  );
 
   const sshError = await deadMasterSsh;
   const deadMasterSshReachable = sshError === undefined;
   if (sshError !== undefined) log.warn('DEAD_MASTER_SSH', `dead master host is not reachable over SSH: ${sshError}`, { server: deadMaster.id });
-  log.info('DEAD_MASTER_SSH', `dead master host ${deadMasterSshReachable ? 'is' : 'is NOT'} reachable over SSH${deadMasterSshReachable ? ': its binlog will be saved' : ': events only it had cannot be saved'}`, { server: deadMaster.id });
+  log.info(
+    'DEAD_MASTER_SSH',
+    `dead master host ${deadMasterSshReachable ? 'is' : 'is NOT'} reachable over SSH${deadMasterSshReachable ? ': its binlog will be saved' : ': events only it had cannot be saved'}`,
+    { server: deadMaster.id },
+  );
   return { deadMaster, slaves: frozen, down, mode, deadMasterSshReachable };
 }

@@ -4,12 +4,14 @@
 //   3.3 choose the new master (candidate_master, no_master, latest_priority, check_repl_delay)
 //   3.4 + 3.5 give it every missing event (its own relay logs, the latest slave's, the saved
 //       binlog), record its binlog coordinates, run master_ip_failover_script start, make it writable
+import { messageOf } from '../core/errors.js';
 import { dirname, join } from 'node:path';
 import { compareCoordinates, formatCoordinate } from '../binlog/coordinates.js';
-import { masterIpFailoverStartArgs } from '../hooks/mha-args.js';
+import { masterIpFailoverStartArgs } from '../core/hook-args.js';
+import { describeHookEnd, hookOutcome } from '../core/hook-run.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { BinlogCoordinate } from '../mysql/types.js';
-import { chooseCandidate, DEFAULT_ANALYZE_OPTIONS } from '../topology/analyze.js';
+import { chooseCandidate, DEFAULT_ANALYZE_OPTIONS } from '../core/topology.js';
 import type { ConfigurationCheckResult } from './1-configuration-check.js';
 import type { DeadMasterShutdownResult } from './2-dead-master-shutdown.js';
 import { checkAbort, FailoverError, recordChange, type FailoverContext, type ServerView } from './context.js';
@@ -53,11 +55,19 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
   const latestRead = byRead[0]!.state.slaveStatus!.readPosition;
   const latestViews = byRead.filter((v) => compareCoordinates(v.state.slaveStatus!.readPosition, latestRead) === 0);
   const oldestRead = byRead.at(-1)!.state.slaveStatus!.readPosition;
-  log.info('LATEST', `latest read position ${formatCoordinate(latestRead)} on ${latestViews.map((v) => v.server.id).join(', ')}; oldest ${formatCoordinate(oldestRead)} on ${byRead.at(-1)!.server.id}`);
+  log.info(
+    'LATEST',
+    `latest read position ${formatCoordinate(latestRead)} on ${latestViews.map((v) => v.server.id).join(', ')}; oldest ${formatCoordinate(oldestRead)} on ${byRead.at(-1)!.server.id}`,
+  );
   // Among equally latest slaves, prefer one whose relay logs the others will read over SSH.
   const latestView = latestViews[0]!;
-  const latestConn = await ctx.clients.ssh(latestView.server).catch((err: Error) => {
-    throw new FailoverError(PHASE_3, 'LATEST_SSH', `the latest slave ${latestView.server.id} is not reachable over SSH (${err.message}): its relay logs are needed`, latestView.server.id);
+  const latestConn = await ctx.clients.ssh(latestView.server).catch((err: unknown) => {
+    throw new FailoverError(
+      PHASE_3,
+      'LATEST_SSH',
+      `the latest slave ${latestView.server.id} is not reachable over SSH (${messageOf(err)}): its relay logs are needed`,
+      latestView.server.id,
+    );
   });
   const latest: LatestSlave = { view: latestView, read: latestRead, relayFiles: await relayFilesOf(latestConn, latestView) };
   checkAbort(ctx, PHASE_3);
@@ -68,7 +78,9 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
   let savedSkippedReason: string | undefined;
   if (!p2.sshReachable) {
     savedSkippedReason = 'the dead master host is not reachable over SSH';
-    log.warn('BINLOG_NOT_SAVED', `cannot save the dead master's binlog: ${savedSkippedReason}. Transactions it wrote after ${formatCoordinate(latestRead)} (if any) are lost`, { server: dead.id });
+    log.warn('BINLOG_NOT_SAVED', `cannot save the dead master's binlog: ${savedSkippedReason}. Transactions it wrote after ${formatCoordinate(latestRead)} (if any) are lost`, {
+      server: dead.id,
+    });
   } else {
     const base = ctx.options.deadMasterLastState?.binlogBasename;
     // master_binlog_dir, else where the master said it writes them, else MHA's default places.
@@ -88,7 +100,10 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
     const savedFiles = await saveBinlogTail(conn, files, latestRead, join(ctx.options.workdir, `saved-binlog-${dead.id}-${Date.now()}`), ctx.timeouts.applyMs);
     const bytes = savedFiles.reduce((n, f) => n + (f.size - f.start), 0);
     saved = { files: savedFiles, bytes, from: latestRead };
-    log.info('BINLOG_SAVED', `saved ${bytes} bytes of the dead master's binlog from ${formatCoordinate(latestRead)} (${savedFiles.map((f) => f.name).join(', ')}, from ${dir})`, { server: dead.id, durationMs: Date.now() - t0 });
+    log.info('BINLOG_SAVED', `saved ${bytes} bytes of the dead master's binlog from ${formatCoordinate(latestRead)} (${savedFiles.map((f) => f.name).join(', ')}, from ${dir})`, {
+      server: dead.id,
+      durationMs: Date.now() - t0,
+    });
   }
   checkAbort(ctx, PHASE_3);
 
@@ -110,8 +125,8 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
         ctx.clients
           .ssh(v.server)
           .then(() => true)
-          .catch((err: Error) => {
-            log.warn('CANDIDATE_SSH', `not reachable over SSH (${err.message}): cannot be the new master`, { server: v.server.id });
+          .catch((err: unknown) => {
+            log.warn('CANDIDATE_SSH', `not reachable over SSH (${messageOf(err)}): cannot be the new master`, { server: v.server.id });
             return false;
           }),
       ),
@@ -128,7 +143,16 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
 
   // 3.4 + 3.5 give it every missing event
   log.info('PHASE_3_4', '3.4/3.5 New master diff generation and log apply');
-  const recovery = await recoverServer(ctx, PHASE_3, newMaster, latest, saved?.files);
+  if (p1.mode === 'gtid' && newMaster.server.disableLogBin) {
+    log.warn(
+      'CONFIG_WARNING',
+      'disable_log_bin=1 is not applied to the new master in GTID mode: its binlog must hold every GTID its slaves will have, or they are refused (1236)',
+      {
+        server: newMaster.server.id,
+      },
+    );
+  }
+  const recovery = await recoverServer(ctx, PHASE_3, newMaster, latest, saved?.files, { keepBinlog: p1.mode === 'gtid' });
   recordChange(ctx, newMaster.server.id, `replication stopped; ${recovery.diff ? `diff of ${recovery.diff.events} events applied` : 'nothing to apply'}`);
 
   const session = await ctx.clients.mysql(newMaster.server);
@@ -138,7 +162,9 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
     const after = await readServerState(session);
     if (!after.masterStatus) throw new FailoverError(PHASE_3, 'NO_BINLOG', `${newMaster.server.id} has no binlog coordinates (log_bin off?)`, newMaster.server.id);
     coordinates = { file: after.masterStatus.file, position: after.masterStatus.position, gtid: after.gtid.binlogPos ?? after.gtid.executed };
-    log.info('NEW_MASTER_COORDINATES', `new master binlog coordinates: ${formatCoordinate(coordinates)}${coordinates.gtid ? `, GTID ${coordinates.gtid}` : ''}`, { server: newMaster.server.id });
+    log.info('NEW_MASTER_COORDINATES', `new master binlog coordinates: ${formatCoordinate(coordinates)}${coordinates.gtid ? `, GTID ${coordinates.gtid}` : ''}`, {
+      server: newMaster.server.id,
+    });
 
     const mgr = ctx.config.manager;
     if (mgr.masterIpFailoverScript) {
@@ -146,14 +172,19 @@ export async function masterRecovery(ctx: FailoverContext, p1: ConfigurationChec
       log.info('HOOK_RUN', `master_ip_failover_script ${args.join(' ')}`);
       const r = await ctx.clients.hook('master_ip_failover_script', mgr.masterIpFailoverScript, args, { HA_NEW_MASTER_PASSWORD: newMaster.server.password }, ctx.timeouts.hookMs);
       if (r.output.trim()) log.info('HOOK_OUTPUT', r.output.trim());
-      if (r.exitCode === 0) {
+      if (hookOutcome(r) === 'ok') {
         ipActivated = 'done';
         recordChange(ctx, newMaster.server.id, 'master_ip_failover_script --command=start: writer address added');
-      } else if (r.exitCode === 10) {
+      } else if (hookOutcome(r) === 'proceed') {
         ipActivated = 'failed-proceeding';
         log.warn('HOOK_PROCEED', 'master_ip_failover_script start exited 10: proceeding (MHA semantics)');
       } else {
-        throw new FailoverError(PHASE_3, 'HOOK_FAILED', `master_ip_failover_script --command=start failed (exit ${r.exitCode ?? r.signal}${r.spawnError ? `: ${r.spawnError}` : ''}): ${newMaster.server.id} has every event but is not announced as the master`, newMaster.server.id);
+        throw new FailoverError(
+          PHASE_3,
+          'HOOK_FAILED',
+          `master_ip_failover_script --command=start failed (${describeHookEnd(r)}): ${newMaster.server.id} has every event but is not announced as the master`,
+          newMaster.server.id,
+        );
       }
     }
     if (after.superReadOnly) await session.query('SET GLOBAL super_read_only = 0');

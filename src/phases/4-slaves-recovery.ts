@@ -1,15 +1,17 @@
 // Phase 4: Slaves recovery, in parallel. Each remaining slave gets exactly the events it is
-// missing (the same recovery as the new master's), then CHANGE MASTER to the new master — at the
-// binlog coordinates recorded in phase 3.5 (file/position), or by GTID after its gtid_slave_pos
-// was set to include what the diff applied — START SLAVE, and both threads must run.
+// missing (the same recovery as the new master's); once every slave has them, each is pointed at
+// the new master with CHANGE MASTER — at the binlog coordinates recorded in phase 3.5
+// (file/position), or by GTID after its gtid_slave_pos was set to include what the diff applied —
+// START SLAVE, and both threads must run.
 import { formatCoordinate } from '../binlog/coordinates.js';
 import { runChangeMaster } from '../mysql/commands.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
-import { formatMariadbGtid, parseMariadbGtidList } from '../topology/gtid.js';
+import { formatMariadbGtid, parseMariadbGtidList } from '../core/gtid.js';
 import type { ConfigurationCheckResult } from './1-configuration-check.js';
 import type { MasterRecoveryResult } from './3-master-recovery.js';
-import { recordChange, withDeadline, type FailoverContext, type ServerView } from './context.js';
+import { recordChange, type FailoverContext, type ServerView } from './context.js';
+import { withDeadline } from '../core/clients.js';
 import { recoverServer, type RecoveryResult } from './recover-server.js';
 
 export const PHASE_4 = '4 Slaves recovery';
@@ -31,7 +33,10 @@ export interface SlavesRecoveryResult {
 export function mergedGtidSlavePos(current: string, applied: string | undefined): string {
   const pos = parseMariadbGtidList(current);
   for (const [domain, g] of parseMariadbGtidList(applied ?? '')) pos.set(domain, g);
-  return [...pos.values()].sort((a, b) => a.domain - b.domain).map(formatMariadbGtid).join(',');
+  return [...pos.values()]
+    .sort((a, b) => a.domain - b.domain)
+    .map(formatMariadbGtid)
+    .join(',');
 }
 
 async function waitForThreads(ctx: FailoverContext, view: ServerView): Promise<void> {
@@ -53,7 +58,10 @@ async function waitForThreads(ctx: FailoverContext, view: ServerView): Promise<v
       if (ss && ss.ioRunning === 'Yes' && ss.sqlRunning) return;
       if (ss && !ss.sqlRunning && ss.lastSqlErrno) throw new Error(`SQL thread stopped: error ${ss.lastSqlErrno}: ${ss.lastSqlError}`);
       if (ss && ss.ioRunning === 'No' && ss.lastIoErrno) throw new Error(`IO thread stopped: error ${ss.lastIoErrno}: ${ss.lastIoError}`);
-      if (Date.now() > deadline) throw new Error(`timed out after ${ctx.timeouts.slaveStartMs} ms waiting for both replication threads to run (${readError ? `last status read failed: ${readError}` : `IO ${ss?.ioRunning ?? '?'}, SQL ${ss?.sqlRunning ? 'Yes' : 'No'}`})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${ctx.timeouts.slaveStartMs} ms waiting for both replication threads to run (${readError ? `last status read failed: ${readError}` : `IO ${ss?.ioRunning ?? '?'}, SQL ${ss?.sqlRunning ? 'Yes' : 'No'}`})`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
@@ -66,13 +74,32 @@ function replUserOf(view: ServerView): string {
   return view.server.replUser || view.state.slaveStatus?.masterUser || '';
 }
 
-async function recoverSlave(ctx: FailoverContext, p1: ConfigurationCheckResult, p3: MasterRecoveryResult, view: ServerView): Promise<SlaveOutcome> {
-  const t0 = Date.now();
+function failed(ctx: FailoverContext, view: ServerView, t0: number, err: unknown): SlaveOutcome {
+  const id = view.server.id;
+  const message = (err as Error).message;
+  ctx.log.error('SLAVE_RECOVERY_FAILED', `recovery failed: ${message}${view.server.ignoreFail ? ' (ignore_fail=1)' : ''}`, { server: id, durationMs: Date.now() - t0 });
+  return { server: id, ok: false, ignoreFail: view.server.ignoreFail, error: message, durationMs: Date.now() - t0 };
+}
+
+/** The events the slave is missing: its own relay logs, the latest slave's, the saved binlog. */
+async function recoverEvents(ctx: FailoverContext, p3: MasterRecoveryResult, view: ServerView): Promise<RecoveryResult> {
+  const recovery = await recoverServer(ctx, PHASE_4, view, p3.latest, p3.saved?.files);
+  recordChange(ctx, view.server.id, `replication stopped; ${recovery.diff ? `diff of ${recovery.diff.events} events applied` : 'nothing to apply'}`);
+  return recovery;
+}
+
+/** CHANGE MASTER to the new master, START SLAVE, and both threads must run. */
+async function repointSlave(
+  ctx: FailoverContext,
+  p1: ConfigurationCheckResult,
+  p3: MasterRecoveryResult,
+  view: ServerView,
+  recovery: RecoveryResult,
+  t0: number,
+): Promise<SlaveOutcome> {
   const id = view.server.id;
   const next = p3.newMaster.server;
   try {
-    const recovery = await recoverServer(ctx, PHASE_4, view, p3.latest, p3.saved?.files);
-    recordChange(ctx, id, `replication stopped; ${recovery.diff ? `diff of ${recovery.diff.events} events applied` : 'nothing to apply'}`);
     const session = await ctx.clients.mysql(view.server);
     try {
       const dialect = dialectFor(recovery.after.version);
@@ -83,7 +110,13 @@ async function recoverSlave(ctx: FailoverContext, p1: ConfigurationCheckResult, 
           await session.query('SET GLOBAL gtid_slave_pos = ?', [pos]);
           ctx.log.info('GTID_SLAVE_POS', `gtid_slave_pos = ${pos}`, { server: id });
         }
-        redacted = await runChangeMaster(session, dialect, { host: next.hostname, port: next.port, user: replUserOf(view), password: view.server.replPassword, start: { kind: 'gtid' } });
+        redacted = await runChangeMaster(session, dialect, {
+          host: next.hostname,
+          port: next.port,
+          user: replUserOf(view),
+          password: view.server.replPassword,
+          start: { kind: 'gtid' },
+        });
       } else {
         redacted = await runChangeMaster(session, dialect, {
           host: next.hostname,
@@ -100,18 +133,37 @@ async function recoverSlave(ctx: FailoverContext, p1: ConfigurationCheckResult, 
       await session.close().catch(() => undefined);
     }
     await withDeadline(`${id}'s replication threads`, ctx.timeouts.slaveStartMs + 5_000, waitForThreads(ctx, view));
-    ctx.log.info('SLAVE_RECOVERED', `replicating from ${next.id} (${p1.mode === 'gtid' ? 'GTID' : formatCoordinate(p3.coordinates)}), IO and SQL threads running`, { server: id, durationMs: Date.now() - t0 });
+    ctx.log.info('SLAVE_RECOVERED', `replicating from ${next.id} (${p1.mode === 'gtid' ? 'GTID' : formatCoordinate(p3.coordinates)}), IO and SQL threads running`, {
+      server: id,
+      durationMs: Date.now() - t0,
+    });
     return { server: id, ok: true, ignoreFail: view.server.ignoreFail, recovery, durationMs: Date.now() - t0 };
   } catch (err) {
-    const message = (err as Error).message;
-    ctx.log.error('SLAVE_RECOVERY_FAILED', `recovery failed: ${message}${view.server.ignoreFail ? ' (ignore_fail=1)' : ''}`, { server: id, durationMs: Date.now() - t0 });
-    return { server: id, ok: false, ignoreFail: view.server.ignoreFail, error: message, durationMs: Date.now() - t0 };
+    return failed(ctx, view, t0, err);
   }
 }
 
 export async function slavesRecovery(ctx: FailoverContext, p1: ConfigurationCheckResult, p3: MasterRecoveryResult): Promise<SlavesRecoveryResult> {
   const others = p1.slaves.filter((v) => v.server.id !== p3.newMaster.server.id);
   if (others.length === 0) ctx.log.info('NO_OTHER_SLAVES', 'no other slave to recover');
-  const slaves = await Promise.all(others.map((v) => recoverSlave(ctx, p1, p3, v)));
+  const t0 = Date.now();
+  // Every slave gets its missing events before any is repointed: CHANGE MASTER deletes a slave's
+  // relay logs, and when the latest slave is not the new master it is one of these slaves while
+  // the lagging ones still read their diffs from its relay logs (MHA too generates every diff
+  // before it applies any).
+  const recovered = await Promise.all(
+    others.map((v) =>
+      recoverEvents(ctx, p3, v).then(
+        (recovery) => ({ recovery }),
+        (err: unknown) => ({ failure: failed(ctx, v, t0, err) }),
+      ),
+    ),
+  );
+  const slaves = await Promise.all(
+    others.map(async (v, i) => {
+      const r = recovered[i]!;
+      return 'failure' in r ? r.failure : repointSlave(ctx, p1, p3, v, r.recovery, t0);
+    }),
+  );
   return { slaves };
 }

@@ -1,7 +1,9 @@
 // Phase 6: Report. What happened, in a form a DBA reads in one minute (MHA's "Failover Report")
 // and a script reads as JSON; then report_script with MHA's arguments.
-import { reportArgs } from '../hooks/mha-args.js';
-import { formatDuration } from '../report/reporter.js';
+import { reportArgs } from '../core/hook-args.js';
+import { describeHookEnd, hookOutcome } from '../core/hook-run.js';
+import type { MessageCode } from '../core/codes.js';
+import { formatDuration } from '../core/reporter.js';
 import type { FailoverContext } from './context.js';
 import type { ConfigurationCheckResult } from './1-configuration-check.js';
 import type { MasterRecoveryResult } from './3-master-recovery.js';
@@ -37,7 +39,7 @@ export interface FailoverReport {
   slaves: { server: string; ok: boolean; error?: string; events?: number; transactions?: number; bytes?: number; durationMs: number }[];
   downServers: string[];
   changes: FailoverContext['changes'];
-  error?: { phase: string; code: string; message: string; server?: string };
+  error?: { phase: string; code: MessageCode; message: string; server?: string };
 }
 
 export function reportText(r: FailoverReport): string {
@@ -52,15 +54,22 @@ export function reportText(r: FailoverReport): string {
   if (r.mode) lines.push(`Mode: ${r.mode === 'gtid' ? 'GTID' : 'file/position'}.`);
   if (r.savedBinlog) lines.push(`Saved ${r.savedBinlog.bytes} bytes of the dead master's binlog from ${r.savedBinlog.from}.`);
   if (r.savedBinlogSkipped) lines.push(`Could not save the dead master's binlog: ${r.savedBinlogSkipped}.`);
-  if (r.newMasterApplied) lines.push(`${r.newMaster}: OK: applied ${r.newMasterApplied.events} events (${r.newMasterApplied.transactions} transactions, ${r.newMasterApplied.bytes} bytes).`);
+  if (r.newMasterApplied)
+    lines.push(`${r.newMaster}: OK: applied ${r.newMasterApplied.events} events (${r.newMasterApplied.transactions} transactions, ${r.newMasterApplied.bytes} bytes).`);
   for (const s of r.slaves) {
-    lines.push(s.ok ? `${s.server}: OK: applied ${s.events ?? 0} events (${s.transactions ?? 0} transactions), replicating from ${r.newMaster} (${formatDuration(s.durationMs)}).` : `${s.server}: FAILED: ${s.error}`);
+    lines.push(
+      s.ok
+        ? `${s.server}: OK: applied ${s.events ?? 0} events (${s.transactions ?? 0} transactions), replicating from ${r.newMaster} (${formatDuration(s.durationMs)}).`
+        : `${s.server}: FAILED: ${s.error}`,
+    );
   }
   for (const d of r.downServers) lines.push(`${d}: was down, not recovered.`);
   if (r.error) lines.push(`ERROR in phase ${r.error.phase}${r.error.server ? ` on ${r.error.server}` : ''}: ${r.error.message}`);
   lines.push('', 'Phases:');
   for (const p of r.phases) lines.push(`  ${p.ok ? 'ok    ' : 'FAILED'} ${p.name.padEnd(24)} ${formatDuration(p.durationMs)}`);
-  lines.push(`Total from detection: ${formatDuration(r.totalMs)}${r.newMasterWritableAfterMs !== undefined ? `; new master writable after ${formatDuration(r.newMasterWritableAfterMs)}` : ''}.`);
+  lines.push(
+    `Total from detection: ${formatDuration(r.totalMs)}${r.newMasterWritableAfterMs !== undefined ? `; new master writable after ${formatDuration(r.newMasterWritableAfterMs)}` : ''}.`,
+  );
   if (!r.ok && r.changes.length) {
     lines.push('', 'Changes made before the failure (in order):');
     for (const c of r.changes) lines.push(`  ${c.at} ${c.server}: ${c.change}`);
@@ -123,6 +132,6 @@ export async function runReportScript(ctx: FailoverContext, report: FailoverRepo
   const subject = `${ctx.config.appName}: MySQL Master failover ${dead.hostname}${next ? ` to ${next.hostname}` : ''}${report.ok ? ' succeeded' : ' failed'}`;
   const args = reportArgs({ dead, next, recoveredSlaves: recovered, configFile: ctx.config.file, subject, body: reportText(report) });
   const r = await ctx.clients.hook('report_script', script, args, {}, ctx.timeouts.hookMs);
-  if (r.exitCode === 0) ctx.log.info('REPORT_SCRIPT', 'report_script done', { durationMs: r.durationMs });
-  else ctx.log.error('REPORT_SCRIPT_FAILED', `report_script failed (exit ${r.exitCode ?? r.signal}${r.spawnError ? `: ${r.spawnError}` : ''})`, { durationMs: r.durationMs });
+  if (hookOutcome(r) === 'ok') ctx.log.info('REPORT_SCRIPT', 'report_script done', { durationMs: r.durationMs });
+  else ctx.log.error('REPORT_SCRIPT_FAILED', `report_script failed (${describeHookEnd(r)})`, { durationMs: r.durationMs });
 }

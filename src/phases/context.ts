@@ -3,25 +3,10 @@
 // functions of this context and of the previous phases' typed results (the Vitess
 // emergency-reparenter model); nothing is kept in globals.
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import type { HookResult } from '../hooks/run.js';
-import type { ManagerLog } from '../manager/log.js';
-import type { ServerState, SqlRunner } from '../mysql/types.js';
-import type { SshConnection } from '../ssh/client.js';
-
-export interface ServerSession extends SqlRunner {
-  close(): Promise<void>;
-  /** Called once if the server or the network closes the session (not after close()). */
-  onLost?(listener: (reason: string) => void): void;
-}
-
-export interface FailoverClients {
-  /** A MySQL session to a server as the admin user; rejects when it cannot connect. */
-  mysql(server: ServerConfig, opts?: { connectTimeoutMs?: number }): Promise<ServerSession>;
-  /** The run's SSH connection to a host (one per host, reused). */
-  ssh(server: ServerConfig): Promise<SshConnection>;
-  /** Runs a hook script with MHA's arguments; passwords in env. */
-  hook(parameter: string, value: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<HookResult>;
-}
+import type { ManagerLog } from '../core/log.js';
+import type { ServerState } from '../mysql/types.js';
+import type { Clients } from '../core/clients.js';
+import type { MessageCode } from '../core/codes.js';
 
 export interface FailoverTimeouts {
   /** A remote command (reading an index, applying a diff, …). */
@@ -63,7 +48,7 @@ export interface FailoverOptions {
 
 export interface FailoverContext {
   config: AppConfig;
-  clients: FailoverClients;
+  clients: Clients;
   log: ManagerLog;
   timeouts: FailoverTimeouts;
   options: FailoverOptions;
@@ -79,20 +64,14 @@ export function recordChange(ctx: FailoverContext, server: string, change: strin
   ctx.changes.push({ at: new Date().toISOString(), server, change });
 }
 
-export type FailoverPhaseName =
-  | '1 Configuration check'
-  | '2 Dead master shutdown'
-  | '3 Master recovery'
-  | '4 Slaves recovery'
-  | '5 New master cleanup'
-  | '6 Report';
+export type FailoverPhaseName = '1 Configuration check' | '2 Dead master shutdown' | '3 Master recovery' | '4 Slaves recovery' | '5 New master cleanup' | '6 Report';
 
 /** A failover that cannot go on: which phase, which server, what, and what was already changed. */
 export class FailoverError extends Error {
   readonly phase: string;
-  readonly code: string;
+  readonly code: MessageCode;
   readonly server?: string;
-  constructor(phase: string, code: string, message: string, server?: string) {
+  constructor(phase: string, code: MessageCode, message: string, server?: string) {
     super(message);
     this.name = 'FailoverError';
     this.phase = phase;
@@ -110,18 +89,5 @@ export interface ServerView {
 export function checkAbort(ctx: FailoverContext, phase: string): void {
   if (ctx.abort.requested) {
     throw new FailoverError(phase, 'ABORTED', `stopped on request (${ctx.abort.reason ?? 'SIGTERM'}) after the step in progress; nothing further was changed`);
-  }
-}
-
-/** Run with a deadline that says what it waited for when it expires. */
-export async function withDeadline<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -15,10 +15,11 @@ import { mapRelayPosition, readRelayLogIndex, type RelayMapResult } from '../bin
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { BinlogCoordinate, ServerState } from '../mysql/types.js';
+import type { SshHost } from '../core/clients.js';
 import { sshRangeSource, sshRelaySource } from '../ssh/byte-sources.js';
-import type { SshConnection } from '../ssh/client.js';
 import { shellQuote } from '../ssh/quote.js';
-import { FailoverError, withDeadline, type FailoverContext, type ServerSession, type ServerView } from './context.js';
+import { FailoverError, type FailoverContext, type ServerView } from './context.js';
+import { withDeadline, type ServerSession } from '../core/clients.js';
 import { applyDiffOnHost, findClientTools, savedBinlogSource, uploadDiff, type SavedBinlogFile } from './remote.js';
 
 /** The slave with the most events received from the dead master: the source of others' diffs. */
@@ -36,7 +37,9 @@ export interface RecoveryResult {
   /** Where the SQL thread stood when replication was stopped. */
   exec: BinlogCoordinate;
   read: BinlogCoordinate;
-  diff?: Pick<DiffResult, 'events' | 'bytes' | 'transactions' | 'dropped' | 'gtidSet' | 'endsAt' | 'firstGtid' | 'lastGtid'> & { ranges: { label: string; events: number; bytes: number }[] };
+  diff?: Pick<DiffResult, 'events' | 'bytes' | 'transactions' | 'dropped' | 'gtidSet' | 'endsAt' | 'firstGtid' | 'lastGtid'> & {
+    ranges: { label: string; events: number; bytes: number }[];
+  };
   applyMs: number;
   /** The state after the apply (positions, GTIDs). */
   after: ServerState;
@@ -44,7 +47,7 @@ export interface RecoveryResult {
 }
 
 /** The relay-log files of a server, from its index over SSH. */
-export async function relayFilesOf(conn: SshConnection, view: ServerView): Promise<string[]> {
+export async function relayFilesOf(conn: SshHost, view: ServerView): Promise<string[]> {
   const index = view.state.relayLogIndex;
   if (!index) throw new Error(`${view.server.id} reports no relay_log_index`);
   return readRelayLogIndex(sshRelaySource(conn), index, { datadir: view.state.datadir });
@@ -72,7 +75,7 @@ export async function waitForSqlThread(session: ServerSession, timeoutMs: number
   }
 }
 
-function relaySources(conn: SshConnection, serverId: string, files: string[], fromIndex: number) {
+function relaySources(conn: SshHost, serverId: string, files: string[], fromIndex: number) {
   return files.slice(fromIndex).map((path) => sshRangeSource(conn, path, { label: `${serverId}:${path}` }));
 }
 
@@ -82,7 +85,7 @@ function indexOfRelay(files: string[], relayFile: string, serverId: string): num
   return i;
 }
 
-function rangesFromMapping(conn: SshConnection, serverId: string, files: string[], m: RelayMapResult, what: string): DiffRange[] {
+function rangesFromMapping(conn: SshHost, serverId: string, files: string[], m: RelayMapResult, what: string): DiffRange[] {
   switch (m.kind) {
     case 'found':
       return rangesAcross(relaySources(conn, serverId, files, indexOfRelay(files, m.relayFile, serverId)), m.offset, {
@@ -93,12 +96,22 @@ function rangesFromMapping(conn: SshConnection, serverId: string, files: string[
     case 'at-end':
       return [];
     case 'older':
-      throw new Error(`${what}: the relay logs of ${serverId} no longer hold that position (purged; the oldest kept starts at ${m.oldest ? `${m.oldest.masterFile}:${m.oldest.masterPosition}` : 'an unknown position'}): set relay_log_purge=0`);
+      throw new Error(
+        `${what}: the relay logs of ${serverId} no longer hold that position (purged; the oldest kept starts at ${m.oldest ? `${m.oldest.masterFile}:${m.oldest.masterPosition}` : 'an unknown position'}): set relay_log_purge=0`,
+      );
     case 'newer':
       throw new Error(`${what}: ${serverId} has not received that position`);
     case 'not-boundary':
       throw new Error(`${what}: the position falls inside an event of ${serverId}'s relay logs (${m.event.type} at ${m.event.relayFile}:${m.event.offset})`);
   }
+}
+
+export interface RecoverOptions {
+  /**
+   * Log the applied events in the target's binlog whatever disable_log_bin says: a new master in
+   * GTID mode must hold in its binlog every GTID its slaves will have, or they are refused (1236).
+   */
+  keepBinlog?: boolean;
 }
 
 export async function recoverServer(
@@ -107,6 +120,7 @@ export async function recoverServer(
   target: ServerView,
   latest: LatestSlave,
   saved: SavedBinlogFile[] | undefined,
+  opts: RecoverOptions = {},
 ): Promise<RecoveryResult> {
   const t0 = Date.now();
   const id = target.server.id;
@@ -115,28 +129,49 @@ export async function recoverServer(
   try {
     const dialect = dialectFor(target.state.version);
     const wait = await waitForSqlThread(session, ctx.timeouts.sqlThreadMs);
-    log.info('SQL_THREAD_WAIT', wait.caughtUp ? 'SQL thread executed all of its relay logs' : 'SQL thread stopped making progress: the rest of its relay logs goes into the diff', { server: id, durationMs: wait.waitedMs });
+    log.info('SQL_THREAD_WAIT', wait.caughtUp ? 'SQL thread executed all of its relay logs' : 'SQL thread stopped making progress: the rest of its relay logs goes into the diff', {
+      server: id,
+      durationMs: wait.waitedMs,
+    });
     await session.query(dialect.stopSlave());
     const stopped = await readServerState(session);
     const ss = stopped.slaveStatus;
     if (!ss) throw new FailoverError(phase, 'NOT_A_SLAVE', `${id} is no longer a slave`, id);
     const exec = ss.execPosition;
     const read = ss.readPosition;
-    log.info('POSITIONS', `stopped replication: exec ${formatCoordinate(exec)}, read ${formatCoordinate(read)}, latest slave read ${formatCoordinate(latest.read)}`, { server: id });
+    log.info('POSITIONS', `stopped replication: exec ${formatCoordinate(exec)}, read ${formatCoordinate(read)}, latest slave read ${formatCoordinate(latest.read)}`, {
+      server: id,
+    });
 
     const conn = await ctx.clients.ssh(target.server);
     const ranges: DiffRange[] = [];
     // 1. its own relay logs, from where its SQL thread stopped
     if (compareCoordinates(exec, read) < 0) {
       const own = await relayFilesOf(conn, { server: target.server, state: stopped });
-      const m = await withDeadline(`mapping ${id}'s exec position into its relay logs`, ctx.timeouts.remoteCommandMs, mapRelayPosition(sshRelaySource(conn), own, exec, { readPosition: read }));
+      const m = await withDeadline(
+        `mapping ${id}'s exec position into its relay logs`,
+        ctx.timeouts.remoteCommandMs,
+        mapRelayPosition(sshRelaySource(conn), own, exec, { readPosition: read }),
+      );
       ranges.push(...rangesFromMapping(conn, id, own, m, `${id}'s own relay logs from its exec position ${formatCoordinate(exec)}`));
     }
     // 2. the latest slave's relay logs, from this server's read position
     if (target.server.id !== latest.view.server.id && compareCoordinates(read, latest.read) < 0) {
       const lconn = await ctx.clients.ssh(latest.view.server);
-      const m = await withDeadline(`mapping ${id}'s read position into ${latest.view.server.id}'s relay logs`, ctx.timeouts.remoteCommandMs, mapRelayPosition(sshRelaySource(lconn), latest.relayFiles, read));
-      log.info('RELAY_MAPPED', m.kind === 'found' ? `${formatCoordinate(read)} is at ${m.relayFile}:${m.offset} in ${latest.view.server.id}'s relay logs${m.insideTransaction ? ' (inside a transaction)' : ''}` : `${formatCoordinate(read)}: ${m.kind} in ${latest.view.server.id}'s relay logs`, { server: id });
+      // The latest slave's own read position names the master binlog of relay logs that start
+      // without a Rotate (FLUSH RELAY LOGS, size rotations) once the ones before were purged.
+      const m = await withDeadline(
+        `mapping ${id}'s read position into ${latest.view.server.id}'s relay logs`,
+        ctx.timeouts.remoteCommandMs,
+        mapRelayPosition(sshRelaySource(lconn), latest.relayFiles, read, { readPosition: latest.read }),
+      );
+      log.info(
+        'RELAY_MAPPED',
+        m.kind === 'found'
+          ? `${formatCoordinate(read)} is at ${m.relayFile}:${m.offset} in ${latest.view.server.id}'s relay logs${m.insideTransaction ? ' (inside a transaction)' : ''}`
+          : `${formatCoordinate(read)}: ${m.kind} in ${latest.view.server.id}'s relay logs`,
+        { server: id },
+      );
       ranges.push(...rangesFromMapping(lconn, latest.view.server.id, latest.relayFiles, m, `the latest slave's relay logs from ${id}'s read position ${formatCoordinate(read)}`));
     }
     // 3. the dead master's binlog, saved from the latest slave's read position
@@ -148,7 +183,11 @@ export async function recoverServer(
       const local = join(ctx.options.workdir, `diff-${id}-${Date.now()}.binlog`);
       diff = await writeDiffFile(ranges, local);
       for (const d of diff.dropped) log.warn('DIFF_DROPPED', d.message, { server: id });
-      log.info('DIFF_WRITTEN', `diff for ${id}: ${diff.events} events, ${diff.transactions} transactions, ${diff.bytes} bytes (${diff.ranges.map((r) => `${r.label}: ${r.events}`).join('; ')})`, { server: id });
+      log.info(
+        'DIFF_WRITTEN',
+        `diff for ${id}: ${diff.events} events, ${diff.transactions} transactions, ${diff.bytes} bytes (${diff.ranges.map((r) => `${r.label}: ${r.events}`).join('; ')})`,
+        { server: id },
+      );
       if (diff.events > 0) {
         const tools = await findClientTools(conn, target.server, ctx.timeouts.remoteCommandMs);
         const remote = await uploadDiff(conn, target.server, local, `ha-diff-${ctx.config.appName}-${Date.now()}.binlog`, ctx.timeouts.applyMs);
@@ -159,7 +198,7 @@ export async function recoverServer(
           const applied = await applyDiffOnHost(conn, target.server, remote, {
             ...tools,
             timeoutMs: ctx.timeouts.applyMs,
-            disableLogBin: target.server.disableLogBin,
+            disableLogBin: target.server.disableLogBin && !opts.keepBinlog,
           });
           applyMs = applied.durationMs;
         } finally {

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { open, mkdir, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ServerConfig } from '../config/types.js';
-import type { SshConnection } from '../ssh/client.js';
+import type { SshHost } from '../core/clients.js';
 import { shellQuote } from '../ssh/quote.js';
 import { compareBinlogFiles, parseBinlogName } from '../binlog/coordinates.js';
 import type { BinlogCoordinate } from '../mysql/types.js';
@@ -21,7 +21,7 @@ export interface RemoteLogFile {
 }
 
 /** The binlog files of a series in a directory on a host, with sizes, in numeric order. */
-export async function listBinlogs(conn: SshConnection, dir: string, basename: string, timeoutMs: number): Promise<RemoteLogFile[]> {
+export async function listBinlogs(conn: SshHost, dir: string, basename: string, timeoutMs: number): Promise<RemoteLogFile[]> {
   const script = `cd ${shellQuote(dir)} || exit 3; for f in ${shellQuote(basename)}.[0-9]*; do [ -f "$f" ] && printf 'HA:%s\\t%s\\n' "$(stat -c %s -- "$f")" "$f"; done; exit 0`;
   const r = await conn.exec(script, { timeoutMs, what: `listing ${dir}/${basename}.*` });
   if (r.code === 3) throw new Error(`${dir} does not exist or is not readable on ${conn.label}`);
@@ -52,13 +52,7 @@ const HEAD_BYTES = 4096;
  * every file from `from.file` on, each as its Format_description plus the bytes from the start
  * position (only what a diff needs). `savedBinlogSource` reads a copy back at the original offsets.
  */
-export async function saveBinlogTail(
-  conn: SshConnection,
-  files: RemoteLogFile[],
-  from: BinlogCoordinate,
-  localDir: string,
-  timeoutMs: number,
-): Promise<SavedBinlogFile[]> {
+export async function saveBinlogTail(conn: SshHost, files: RemoteLogFile[], from: BinlogCoordinate, localDir: string, timeoutMs: number): Promise<SavedBinlogFile[]> {
   await mkdir(localDir, { recursive: true });
   const wanted = files.filter((f) => compareBinlogFiles(f.name, from.file) >= 0);
   if (!wanted.length || wanted[0]!.name !== from.file) {
@@ -86,7 +80,7 @@ export async function saveBinlogTail(
   return saved;
 }
 
-async function readAll(conn: SshConnection, path: string, start: number, length: number, timeoutMs: number): Promise<Buffer> {
+async function readAll(conn: SshHost, path: string, start: number, length: number, timeoutMs: number): Promise<Buffer> {
   const { stream, done } = conn.readRange(path, start, length, timeoutMs);
   const parts: Buffer[] = [];
   for await (const c of stream as AsyncIterable<Buffer>) parts.push(c);
@@ -94,7 +88,7 @@ async function readAll(conn: SshConnection, path: string, start: number, length:
   return Buffer.concat(parts);
 }
 
-async function copyRange(conn: SshConnection, path: string, start: number, length: number, fh: FileHandle, at0: number, timeoutMs: number): Promise<void> {
+async function copyRange(conn: SshHost, path: string, start: number, length: number, fh: FileHandle, at0: number, timeoutMs: number): Promise<void> {
   const { stream, done } = conn.readRange(path, start, length, timeoutMs);
   let at = at0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -152,7 +146,7 @@ export interface ApplyOptions {
  * Apply a diff that is already on the target host: `mysqlbinlog FILE | mysql`, with the
  * credentials in a 0600 defaults file created and removed by the same command.
  */
-export async function applyDiffOnHost(conn: SshConnection, server: ServerConfig, remoteDiff: string, opts: ApplyOptions): Promise<ApplyResult> {
+export async function applyDiffOnHost(conn: SshHost, server: ServerConfig, remoteDiff: string, opts: ApplyOptions): Promise<ApplyResult> {
   const cnf = posix.join(server.remoteWorkdir, `.ha-client-${process.pid}-${Date.now()}.cnf`);
   await conn.upload(Buffer.from(clientDefaults(server)), cnf, opts.timeoutMs);
   const binlogArgs = ['--no-defaults', ...(opts.disableLogBin ? ['--disable-log-bin'] : []), remoteDiff];
@@ -170,7 +164,7 @@ export async function applyDiffOnHost(conn: SshConnection, server: ServerConfig,
 }
 
 /** Find the binlog tool and the mysql client on a host (client_bindir first), in one round trip. */
-export async function findClientTools(conn: SshConnection, server: ServerConfig, timeoutMs: number): Promise<{ binlogTool: string; mysqlClient: string }> {
+export async function findClientTools(conn: SshHost, server: ServerConfig, timeoutMs: number): Promise<{ binlogTool: string; mysqlClient: string }> {
   const dirs = server.clientBindir ? [server.clientBindir] : [];
   const cands = (names: string[]) => [...dirs.flatMap((d) => names.map((n) => posix.join(d, n))), ...names].map(shellQuote).join(' ');
   const script = [
@@ -188,7 +182,7 @@ export async function findClientTools(conn: SshConnection, server: ServerConfig,
 }
 
 /** Upload a local diff into the target's remote_workdir. */
-export async function uploadDiff(conn: SshConnection, server: ServerConfig, localPath: string, name: string, timeoutMs: number): Promise<string> {
+export async function uploadDiff(conn: SshHost, server: ServerConfig, localPath: string, name: string, timeoutMs: number): Promise<string> {
   const remote = posix.join(server.remoteWorkdir, name);
   await conn.exec(`mkdir -p ${shellQuote(server.remoteWorkdir)}`, { timeoutMs, what: 'creating remote_workdir' });
   await conn.upload(createReadStream(localPath), remote, timeoutMs);

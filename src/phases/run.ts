@@ -1,6 +1,7 @@
 // The failover, phase by phase: each phase logs its start, end and duration; an error stops the
 // failover with the phase, the server and every change already made, so the DBA knows exactly
 // what state the cluster is in. Used by `ha manager` and `ha switch --master-state dead`.
+import { messageOf } from '../core/errors.js';
 import { configurationCheck, PHASE_1, type ConfigurationCheckResult } from './1-configuration-check.js';
 import { deadMasterShutdown, PHASE_2 } from './2-dead-master-shutdown.js';
 import { masterRecovery, PHASE_3, type MasterRecoveryResult } from './3-master-recovery.js';
@@ -55,7 +56,7 @@ export async function runFailover(ctx: FailoverContext, hooks: FailoverHooks = {
   const t6 = Date.now();
   const report = buildReport(ctx, phases, p1, p3, p4, error, writableAt);
   for (const line of reportText(report).split('\n')) ctx.log.info('REPORT', line);
-  await runReportScript(ctx, report).catch((err: Error) => ctx.log.error('REPORT_SCRIPT_FAILED', err.message));
+  await runReportScript(ctx, report).catch((err: unknown) => ctx.log.error('REPORT_SCRIPT_FAILED', messageOf(err)));
   phases.push({ name: PHASE_6, ok: true, durationMs: Date.now() - t6 });
   ctx.log.phaseEnd(PHASE_6, true, Date.now() - t6);
   return { ...report, phases };

@@ -145,7 +145,13 @@ async function remote(deps: PurgeDeps, server: ServerConfig, script: string, wha
   const conn = await deps.ssh(server);
   const r = await conn.exec(script, { timeoutMs, what });
   if (r.code !== 0) {
-    const said = (r.stdout.split('\n').find((l) => /^[EX] /.test(l))?.slice(2) ?? r.stderr.trim()) || `exit ${r.code}`;
+    const said =
+      (r.stdout
+        .split('\n')
+        .find((l) => /^[EX] /.test(l))
+        ?.slice(2) ??
+        r.stderr.trim()) ||
+      `exit ${r.code}`;
     throw new Error(`${what} failed on ${server.ssh.host}: ${said}`);
   }
   return r.stdout;
@@ -316,7 +322,7 @@ async function purgeForReal(
   }
   if (after) {
     result.kept = after.map(resolve);
-    const stillListed = linked.filter((l) => after!.includes(l.entry)).map((l) => baseName(l.entry));
+    const stillListed = linked.filter((l) => after.includes(l.entry)).map((l) => baseName(l.entry));
     const purgedFromIndex = linked.length - stillListed.length;
     if (purgedFromIndex > result.files.length) errors.push(`${purgedFromIndex} relay logs left the index but only ${result.files.length} were deleted from disk`);
   }
@@ -373,7 +379,10 @@ async function waitForPeers(
     if (Date.now() >= end) {
       if (verdict.kind === 'ok') {
         const s = slaveOf(me);
-        throw new Skip(`its SQL thread did not execute its relay logs within ${waitSeconds} s (exec ${formatCoordinate(s.execPosition)}, read ${formatCoordinate(s.readPosition)}): try again later or with a longer --wait`, 'skipped');
+        throw new Skip(
+          `its SQL thread did not execute its relay logs within ${waitSeconds} s (exec ${formatCoordinate(s.execPosition)}, read ${formatCoordinate(s.readPosition)}): try again later or with a longer --wait`,
+          'skipped',
+        );
       }
       return verdict;
     }
@@ -383,11 +392,7 @@ async function waitForPeers(
 
 function stillNeeded(needs: Need[]): Skip {
   const who = needs.map((n) => n.server).join(', ');
-  return new Skip(
-    `not purged: ${who} still need${needs.length === 1 ? 's' : ''} these relay logs for a failover — ${needs.map((n) => n.reason).join('; ')}`,
-    'skipped',
-    needs,
-  );
+  return new Skip(`not purged: ${who} still need${needs.length === 1 ? 's' : ''} these relay logs for a failover — ${needs.map((n) => n.reason).join('; ')}`, 'skipped', needs);
 }
 
 /**
@@ -418,4 +423,3 @@ export function formatBytes(n: number): string {
   }
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
-

@@ -16,6 +16,7 @@
 import { compareCoordinates, formatCoordinate } from '../binlog/coordinates.js';
 import type { ServerConfig } from '../config/types.js';
 import type { BinlogCoordinate, ServerState, SlaveStatus } from '../mysql/types.js';
+import { masterOf as slaveOfRule } from '../core/survey.js';
 
 /** What one configured server looks like to the purge. */
 export interface Observed {
@@ -25,14 +26,9 @@ export interface Observed {
   error?: string;
 }
 
-/** Which configured server a slave replicates from: by address and port, else by server_id. */
+/** Which configured server a slave replicates from (the slave-of rule of src/core/survey.ts). */
 export function masterOf(slave: SlaveStatus, servers: Observed[]): string | undefined {
-  const byAddress = servers.find(
-    (o) => (o.server.ip === slave.masterHost || o.server.hostname === slave.masterHost) && o.server.port === slave.masterPort,
-  );
-  if (byAddress) return byAddress.server.id;
-  if (slave.masterServerId !== null) return servers.find((o) => o.state?.serverId === slave.masterServerId)?.server.id;
-  return undefined;
+  return slaveOfRule(slave, servers)?.server.id;
 }
 
 /** A key naming the replication stream a slave reads: the same key means the same master binlog coordinates. */
@@ -68,7 +64,10 @@ export function judgeTarget(target: Observed, all: Observed[]): TargetVerdict {
   if (s.lastSqlErrno !== 0) return { kind: 'refuse', reason: `its SQL thread stopped on error ${s.lastSqlErrno}: ${s.lastSqlError}` };
   if (!s.sqlRunning) return { kind: 'refuse', reason: 'its SQL thread is stopped: the server deletes relay logs only as its SQL thread moves on' };
   if (s.ioRunning === 'Connecting') {
-    return { kind: 'refuse', reason: `its IO thread is not connected to the master (${s.lastIoErrno ? `error ${s.lastIoErrno}: ${s.lastIoError}` : 'Connecting'}): not purging while the master may be down` };
+    return {
+      kind: 'refuse',
+      reason: `its IO thread is not connected to the master (${s.lastIoErrno ? `error ${s.lastIoErrno}: ${s.lastIoError}` : 'Connecting'}): not purging while the master may be down`,
+    };
   }
   if (!st.relayLogIndex) return { kind: 'refuse', reason: 'the server reports no relay_log_index' };
   return { kind: 'purge', slave: s };

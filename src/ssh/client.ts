@@ -59,7 +59,8 @@ function loadKeys(settings: SshSettings): LoadedKey[] {
       // Encrypted keys need a passphrase ha cannot ask for unattended: use ssh-agent instead.
       throw new SshError('key-file', settings.host, settings.port, `cannot use ${file}: ${parsed.message}`);
     }
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    // Some key files hold several keys (the types say one): the first is used.
+    const key: ParsedKey | undefined = Array.isArray(parsed) ? (parsed as ParsedKey[])[0] : parsed;
     if (key) keys.push({ file, key });
   }
   return keys;
@@ -73,12 +74,7 @@ export class SshConnection {
   private readonly client: InstanceType<typeof Client>;
   private closed = false;
 
-  private constructor(
-    label: string,
-    settings: SshSettings,
-    client: InstanceType<typeof Client>,
-    hostKey: { fingerprint: string; verifiedBy: string },
-  ) {
+  private constructor(label: string, settings: SshSettings, client: InstanceType<typeof Client>, hostKey: { fingerprint: string; verifiedBy: string }) {
     this.label = label;
     this.settings = settings;
     this.client = client;
@@ -100,9 +96,7 @@ export class SshConnection {
     const keys = loadKeys(settings);
     const agent = settings.identityFiles.length === 0 ? process.env.SSH_AUTH_SOCK : undefined;
     if (keys.length === 0 && !agent) {
-      return Promise.reject(
-        new SshError('key-file', host, port, 'no private key configured (ssh_options -i / ssh_identity_file), none in ~/.ssh and no ssh-agent'),
-      );
+      return Promise.reject(new SshError('key-file', host, port, 'no private key configured (ssh_options -i / ssh_identity_file), none in ~/.ssh and no ssh-agent'));
     }
     const known = settings.strictHostKeyChecking ? loadKnownHosts(knownHostsFiles(settings)) : undefined;
 
@@ -127,8 +121,7 @@ export class SshConnection {
         if (settled) return;
         settled = true;
         const fp = offered ? fingerprint(offered) : 'unknown';
-        const verifiedBy =
-          verdict?.kind === 'match' ? `${verdict.entry.file}:${verdict.entry.line}` : 'not verified (StrictHostKeyChecking=no)';
+        const verifiedBy = verdict?.kind === 'match' ? `${verdict.entry.file}:${verdict.entry.line}` : 'not verified (StrictHostKeyChecking=no)';
         resolve(new SshConnection(label, settings, client, { fingerprint: fp, verifiedBy }));
       });
       client.on('error', (err: Error) => {
@@ -137,10 +130,7 @@ export class SshConnection {
           return;
         }
         const kind = classifySshError(err);
-        const detail =
-          kind === 'auth'
-            ? `user ${settings.user} was refused with ${describeKeys(keys, agent)}`
-            : err.message;
+        const detail = kind === 'auth' ? `user ${settings.user} was refused with ${describeKeys(keys, agent)}` : err.message;
         fail(new SshError(kind, host, port, detail));
       });
       client.on('close', () => fail(new SshError('closed', host, port, 'connection closed during the handshake')));
@@ -356,6 +346,12 @@ function hostKeyError(settings: SshSettings, verdict: HostKeyVerdict, offered: B
 }
 
 /** One connection per server for the whole run; reconnects once a connection has dropped. */
+/**
+ * What operations use of an SSH connection to a database host: commands, byte ranges of files,
+ * uploads. SshConnection implements it; a fake host in the unit tests serves files from memory.
+ */
+export type SshHost = Pick<SshConnection, 'label' | 'settings' | 'exec' | 'run' | 'readRange' | 'upload'>;
+
 export class SshPool {
   private readonly conns = new Map<string, Promise<SshConnection>>();
 
@@ -379,6 +375,13 @@ export class SshPool {
   async closeAll(): Promise<void> {
     const all = [...this.conns.values()];
     this.conns.clear();
-    await Promise.all(all.map((p) => p.then((c) => c.close(), () => undefined)));
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (c) => c.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }

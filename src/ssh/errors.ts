@@ -85,6 +85,8 @@ export function classifySshError(err: unknown): SshFailureKind {
     case 'ECONNRESET':
     case 'EPIPE':
       return 'closed';
+    default:
+      break; // not a socket error: ssh2's level says what it was
   }
   if (e.level === 'client-timeout') return 'timeout';
   if (e.level === 'client-authentication') return 'auth';

@@ -15,10 +15,7 @@ export interface KnownHostEntry {
 }
 
 export type HostKeyVerdict =
-  | { kind: 'match'; entry: KnownHostEntry }
-  | { kind: 'mismatch'; expected: KnownHostEntry[] }
-  | { kind: 'revoked'; entry: KnownHostEntry }
-  | { kind: 'unknown' };
+  { kind: 'match'; entry: KnownHostEntry } | { kind: 'mismatch'; expected: KnownHostEntry[] } | { kind: 'revoked'; entry: KnownHostEntry } | { kind: 'unknown' };
 
 export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
@@ -43,7 +40,10 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, 'i');
 }
 

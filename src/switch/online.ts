@@ -8,15 +8,18 @@
 //   and release the lock → master_ip_online_change_script start → verify.
 // Any failure before the new master is writable rolls back: the old master is writable again and
 // replication is as before.
+import { asError, messageOf } from '../core/errors.js';
 import { formatCoordinate } from '../binlog/coordinates.js';
 import type { AppConfig, ServerConfig } from '../config/types.js';
-import { onlineChangeArgs } from '../hooks/mha-args.js';
-import type { ManagerLog } from '../manager/log.js';
+import { onlineChangeArgs } from '../core/hook-args.js';
+import { describeHookEnd, hookOutcome } from '../core/hook-run.js';
+import type { ManagerLog } from '../core/log.js';
 import { runChangeMaster, waitForMasterPos } from '../mysql/commands.js';
 import { dialectFor } from '../mysql/dialect.js';
 import { readServerState } from '../mysql/inspect.js';
 import type { BinlogCoordinate, ServerState } from '../mysql/types.js';
-import type { FailoverClients, ServerSession } from '../phases/context.js';
+import { type Clients, type ServerSession } from '../core/clients.js';
+import { masterOf, surveyServers } from '../core/survey.js';
 
 export interface OnlineSwitchOptions {
   newMasterId: string;
@@ -62,27 +65,9 @@ export interface SwitchResult {
   steps: { name: string; durationMs: number }[];
 }
 
-function sameHost(ss: { masterHost: string; masterPort: number }, s: ServerConfig): boolean {
-  const h = ss.masterHost.toLowerCase();
-  return ss.masterPort === s.port && (h === s.hostname.toLowerCase() || h === s.ip.toLowerCase());
-}
-
 /** Everything that must hold before anything is changed. */
-export async function planSwitch(config: AppConfig, clients: FailoverClients, opts: OnlineSwitchOptions): Promise<SwitchPlan> {
-  const states = await Promise.all(
-    config.servers.map(async (server) => {
-      try {
-        const s = await clients.mysql(server, { connectTimeoutMs: 3000 });
-        try {
-          return { server, state: await readServerState(s) };
-        } finally {
-          await s.close();
-        }
-      } catch (err) {
-        return { server, error: (err as Error).message };
-      }
-    }),
-  );
+export async function planSwitch(config: AppConfig, clients: Clients, opts: OnlineSwitchOptions): Promise<SwitchPlan> {
+  const states = await surveyServers(config, clients, { connect: { connectTimeoutMs: 3000 } });
   const problems: string[] = [];
   for (const s of states) if (!s.state) problems.push(`${s.server.id} does not answer: ${s.error}`);
   const roots = states.filter((s) => s.state && !s.state.slaveStatus && !s.state.readOnly);
@@ -94,7 +79,7 @@ export async function planSwitch(config: AppConfig, clients: FailoverClients, op
   if (newMaster === master) throw new SwitchError('check', `${opts.newMasterId} is the current master`, false);
   for (const s of slaves) {
     const ss = s.state.slaveStatus;
-    if (!ss || !sameHost(ss, master.server)) {
+    if (!ss || masterOf(ss, states, s) !== master) {
       problems.push(`${s.server.id} is not a slave of the master ${master.server.id}`);
       continue;
     }
@@ -117,18 +102,22 @@ export async function planSwitch(config: AppConfig, clients: FailoverClients, op
     const trx = await session.query(
       "SELECT trx_mysql_thread_id AS id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS age FROM information_schema.innodb_trx WHERE trx_rows_modified > 0 OR trx_state <> 'RUNNING'",
     );
-    for (const t of trx) if (Number(t.age) > opts.runningUpdatesLimit) problems.push(`a write transaction (thread ${t.id}) has been open on the master for ${t.age} s (limit ${opts.runningUpdatesLimit} s)`);
+    for (const t of trx)
+      if (Number(t.age) > opts.runningUpdatesLimit)
+        problems.push(`a write transaction (thread ${String(t.id)}) has been open on the master for ${Number(t.age)} s (limit ${opts.runningUpdatesLimit} s)`);
     const long = await session.query(
       "SELECT ID AS id, TIME AS t, LEFT(INFO, 80) AS q FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND ID <> CONNECTION_ID() AND USER <> 'system user' AND INFO IS NOT NULL",
     );
-    for (const q of long) if (Number(q.t) > opts.runningSecondsLimit) problems.push(`a query (thread ${q.id}) has run ${q.t} s on the master (limit ${opts.runningSecondsLimit} s): ${q.q}`);
+    for (const q of long)
+      if (Number(q.t) > opts.runningSecondsLimit)
+        problems.push(`a query (thread ${String(q.id)}) has run ${Number(q.t)} s on the master (limit ${opts.runningSecondsLimit} s): ${String(q.q)}`);
   } finally {
     await session.close();
   }
   return { master: master.server, masterState: master.state!, newMaster: newMaster.server, slaves, problems };
 }
 
-export async function runOnlineSwitch(config: AppConfig, clients: FailoverClients, log: ManagerLog, plan: SwitchPlan, opts: OnlineSwitchOptions): Promise<SwitchResult> {
+export async function runOnlineSwitch(config: AppConfig, clients: Clients, log: ManagerLog, plan: SwitchPlan, opts: OnlineSwitchOptions): Promise<SwitchResult> {
   const t0 = Date.now();
   const steps: SwitchResult['steps'] = [];
   const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
@@ -162,21 +151,36 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
   const superRo = plan.masterState.superReadOnly !== undefined;
   let blockedAt = 0;
   let writable = false;
-  const rollback = async (why: string) => {
+  /** Undoes the block; true when the old master takes writes again. */
+  const rollback = async (why: string): Promise<boolean> => {
     log.error('SWITCH_ROLLBACK', `rolling back: ${why}`);
     await lock.query('UNLOCK TABLES').catch(() => undefined);
-    if (superRo) await masterAdmin.query('SET GLOBAL super_read_only = 0').catch(() => undefined);
-    await masterAdmin.query('SET GLOBAL read_only = 0').catch(() => undefined);
+    let notWritable: Error | undefined;
+    if (superRo) await masterAdmin.query('SET GLOBAL super_read_only = 0').catch((e: unknown) => void (notWritable ??= asError(e)));
+    await masterAdmin.query('SET GLOBAL read_only = 0').catch((e: unknown) => void (notWritable ??= asError(e)));
+    // The new master is a slave again: read-only for SUPER writers too, its replication restarted
+    // (its settings are kept until it takes writes, so START SLAVE resumes where it stopped).
+    if (plan.slaves.find((s) => s.server.id === newMaster.id)!.state.superReadOnly) await nmSession.query('SET GLOBAL super_read_only = 1').catch(() => undefined);
     await nmSession.query(dialectFor(plan.slaves.find((s) => s.server.id === newMaster.id)!.state.version).startSlave()).catch(() => undefined);
+    if (notWritable) {
+      log.error(
+        'SWITCH_ROLLBACK_FAILED',
+        `${master.id} could not be made writable again (${notWritable.message}): no server takes writes; if it is dead, fail over (ha switch --master-state dead)`,
+      );
+      return false;
+    }
     log.info('SWITCH_ROLLED_BACK', `${master.id} takes writes again; replication as before`);
+    return true;
   };
   if (hook) {
     try {
       await step('master_ip_online_change_script --command=stop', async () => {
         const r = await clients.hook('master_ip_online_change_script', hook, onlineChangeArgs('stop', master, newMaster, opts.origMasterIsNewSlave), hookEnv, 60_000);
         // MHA 0.58 (MasterRotate.pm reject_update): 0 ok, 10 "Proceeding." with a warning, other: abort.
-        if (r.exitCode === 10) log.warn('HOOK_PROCEEDING', 'master_ip_online_change_script --command=stop exited 10: proceeding, as MHA does (the script says writes may not be fully disabled)');
-        else if (r.exitCode !== 0) throw new Error(`master_ip_online_change_script --command=stop failed (exit ${r.exitCode ?? r.signal})`);
+        const outcome = hookOutcome(r);
+        if (outcome === 'proceed')
+          log.warn('HOOK_PROCEED', 'master_ip_online_change_script --command=stop exited 10: proceeding, as MHA does (the script says writes may not be fully disabled)');
+        else if (outcome === 'failed') throw new Error(`master_ip_online_change_script --command=stop failed (${describeHookEnd(r)})`);
       });
     } catch (err) {
       await Promise.all([lock, masterAdmin, nmSession, ...otherSessions.map((x) => x.session)].map((x: ServerSession) => x.close().catch(() => undefined)));
@@ -208,16 +212,15 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
         );
       });
     } catch (err) {
-      await rollback((err as Error).message);
-      throw new SwitchError('block', (err as Error).message, true);
+      const back = await rollback((err as Error).message);
+      throw new SwitchError('block', (err as Error).message, back);
     }
 
     let nmCoord: BinlogCoordinate;
+    const nmDialect = dialectFor(plan.slaves.find((s) => s.server.id === newMaster.id)!.state.version);
     try {
       nmCoord = await step('promote the new master', async () => {
-        const d = dialectFor(plan.slaves.find((s) => s.server.id === newMaster.id)!.state.version);
-        await nmSession.query(d.stopSlave());
-        await nmSession.query(d.resetSlaveAll());
+        await nmSession.query(nmDialect.stopSlave());
         const st = await readServerState(nmSession);
         if (!st.masterStatus) throw new Error('the new master has no binlog coordinates');
         if (st.superReadOnly) await nmSession.query('SET GLOBAL super_read_only = 0');
@@ -226,11 +229,18 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
         return { file: st.masterStatus.file, position: st.masterStatus.position };
       });
     } catch (err) {
-      await rollback((err as Error).message);
-      throw new SwitchError('promote', (err as Error).message, true);
+      const back = await rollback((err as Error).message);
+      throw new SwitchError('promote', (err as Error).message, back);
     }
     const writeBlockedMs = Date.now() - blockedAt;
     log.info('NEW_MASTER_WRITABLE', `${newMaster.id} takes writes at ${formatCoordinate(nmCoord)}: writes were blocked ${writeBlockedMs} ms`);
+    // RESET SLAVE ALL cannot be undone: run once the new master takes writes, so that a rollback
+    // before can restart its replication. Its failure leaves only stopped, stale settings.
+    await nmSession
+      .query(nmDialect.resetSlaveAll())
+      .catch((err: unknown) =>
+        log.error('RESET_SLAVE_FAILED', `${newMaster.id}: ${nmDialect.resetSlaveAll()} failed (${messageOf(err)}): it keeps its old, stopped replication settings; run it by hand`),
+      );
 
     // From here the new master is the master: failures are reported, not rolled back.
     const clusterUsesGtid = plan.slaves.length > 0 && plan.slaves.every((x) => x.state.slaveStatus?.usesGtid === true);
@@ -264,7 +274,9 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
       // Sessions blocked on the read lock would commit on the old master once it is released:
       // they are closed first (their clients reconnect to the new master).
       const own = new Set([Number((await lock.query('SELECT CONNECTION_ID() AS id'))[0]!.id), Number((await masterAdmin.query('SELECT CONNECTION_ID() AS id'))[0]!.id)]);
-      const rows = await masterAdmin.query("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER NOT IN ('system user', 'event_scheduler') AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon')");
+      const rows = await masterAdmin.query(
+        "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER NOT IN ('system user', 'event_scheduler') AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon')",
+      );
       let n = 0;
       for (const r of rows) {
         const id = Number(r.id);
@@ -282,8 +294,10 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
         const r = await clients.hook('master_ip_online_change_script', hook, onlineChangeArgs('start', master, newMaster, opts.origMasterIsNewSlave), hookEnv, 60_000);
         // MHA: 10 is "Proceeding." with a warning; any other failure aborted MHA's switch after the
         // master had moved. ha logs it and the switch stands (the new master already has every write).
-        if (r.exitCode === 10) log.warn('HOOK_PROCEEDING', 'master_ip_online_change_script --command=start exited 10: proceeding, as MHA does');
-        else if (r.exitCode !== 0) log.error('HOOK_FAILED', `master_ip_online_change_script --command=start failed (exit ${r.exitCode ?? r.signal}): ${newMaster.id} is the master but may not be announced`);
+        const outcome = hookOutcome(r);
+        if (outcome === 'proceed') log.warn('HOOK_PROCEED', 'master_ip_online_change_script --command=start exited 10: proceeding, as MHA does');
+        else if (outcome === 'failed')
+          log.error('HOOK_FAILED', `master_ip_online_change_script --command=start failed (${describeHookEnd(r)}): ${newMaster.id} is the master but may not be announced`);
       });
     }
     await step('verify replication', async () => {
@@ -293,12 +307,26 @@ export async function runOnlineSwitch(config: AppConfig, clients: FailoverClient
         for (;;) {
           const ss = (await readServerState(t.session)).slaveStatus;
           if (ss?.ioRunning === 'Yes' && ss.sqlRunning) break;
-          if (Date.now() > deadline) throw new SwitchError('verify', `${t.server.id}: replication from ${newMaster.id} is not running (IO ${ss?.ioRunning}, SQL ${ss?.sqlRunning}; ${ss?.lastIoError || ss?.lastSqlError || ''})`, false);
+          if (Date.now() > deadline)
+            throw new SwitchError(
+              'verify',
+              `${t.server.id}: replication from ${newMaster.id} is not running (IO ${ss?.ioRunning}, SQL ${ss?.sqlRunning}; ${ss?.lastIoError || ss?.lastSqlError || ''})`,
+              false,
+            );
           await new Promise((r) => setTimeout(r, 100));
         }
       }
     });
-    return { oldMaster: master.id, newMaster: newMaster.id, finalCoordinates: final, newMasterCoordinates: nmCoord, writeBlockedMs, totalMs: Date.now() - t0, closedConnections: closed, steps };
+    return {
+      oldMaster: master.id,
+      newMaster: newMaster.id,
+      finalCoordinates: final,
+      newMasterCoordinates: nmCoord,
+      writeBlockedMs,
+      totalMs: Date.now() - t0,
+      closedConnections: closed,
+      steps,
+    };
   } finally {
     if (!writable) await lock.query('UNLOCK TABLES').catch(() => undefined);
     await Promise.all([lock, masterAdmin, nmSession, ...otherSessions.map((s) => s.session)].map((s: ServerSession) => s.close().catch(() => undefined)));

@@ -106,7 +106,7 @@ async function assertSameData(lab: Lab, a: number, b: number): Promise<void> {
   for (const t of names) {
     const def = async (h: number) => String((await lab.sql(h, `SHOW CREATE TABLE hatest.\`${t}\``))[0]!['Create Table']);
     assert.equal(await def(b), await def(a), `hatest.${t} definition on h${b}`);
-    const sum = async (h: number) => (await lab.sql(h, `CHECKSUM TABLE hatest.\`${t}\` EXTENDED`))[0]!.Checksum;
+    const sum = async (h: number): Promise<unknown> => (await lab.sql(h, `CHECKSUM TABLE hatest.\`${t}\` EXTENDED`))[0]!.Checksum;
     const count = async (h: number) => Number((await lab.sql(h, `SELECT COUNT(*) AS n FROM hatest.\`${t}\``))[0]!.n);
     assert.equal(await count(b), await count(a), `hatest.${t} rows on h${b}`);
     assert.equal(await sum(b), await sum(a), `hatest.${t} checksum on h${b}`);
@@ -161,7 +161,10 @@ async function masterLastTransactionEnd(lab: Lab): Promise<{ file: string; posit
   const { file } = await masterStatus(lab);
   const bytes = readFileSync(join(lab.host(1).binlogDir, file));
   const p = new BinlogParser({ file });
-  const ends = p.push(bytes).filter((e) => e.endsTransaction).map((e) => e.end);
+  const ends = p
+    .push(bytes)
+    .filter((e) => e.endsTransaction)
+    .map((e) => e.end);
   p.finish();
   return { file, position: ends.at(-1) ?? 4 };
 }
@@ -279,11 +282,11 @@ for (const gtid of [false, true]) {
       const [g] = await lab.sql(3, 'SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS s, @@gtid_current_pos AS c');
       assert.equal(g!.b, r.gtidSet);
       assert.equal(g!.s, gtidSlavePos);
-      assert.equal(g!.c, gtidSlavePos, "gtid_current_pos ignores GTIDs of other server_ids in the binlog");
+      assert.equal(g!.c, gtidSlavePos, 'gtid_current_pos ignores GTIDs of other server_ids in the binlog');
 
       // Replication restarts where the diff ends.
       if (gtid) await lab.sql(3, 'SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
-      else await lab.sql(3, `CHANGE MASTER TO MASTER_LOG_FILE='${r.endsAt!.file}', MASTER_LOG_POS=${r.endsAt!.position}`);
+      else await lab.sql(3, `CHANGE MASTER TO MASTER_LOG_FILE='${r.endsAt.file}', MASTER_LOG_POS=${r.endsAt.position}`);
       await lab.sql(3, 'START SLAVE');
       await lab.sql(1, "INSERT INTO hatest.t (v) VALUES ('after-1')");
       await lab.waitForSlaveSync([3], 30_000);
@@ -341,7 +344,7 @@ for (const gtid of [false, true]) {
         await lab.sql(4, 'STOP SLAVE');
         await lab.sql(4, 'SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
       } else {
-        await lab.sql(4, `CHANGE MASTER TO MASTER_LOG_FILE='${r.endsAt!.file}', MASTER_LOG_POS=${r.endsAt!.position}`);
+        await lab.sql(4, `CHANGE MASTER TO MASTER_LOG_FILE='${r.endsAt.file}', MASTER_LOG_POS=${r.endsAt.position}`);
       }
       await lab.sql(4, 'START SLAVE');
       await lab.sql(1, "INSERT INTO hatest.t (v) VALUES ('after-2')");
@@ -374,7 +377,7 @@ for (const gtid of [false, true]) {
 
         await apply(lab, h5, r.path);
         await assertSameData(lab, 1, 5);
-        await lab.sql(5, `CHANGE MASTER TO MASTER_LOG_FILE='${r.endsAt!.file}', MASTER_LOG_POS=${r.endsAt!.position}`);
+        await lab.sql(5, `CHANGE MASTER TO MASTER_LOG_FILE='${r.endsAt.file}', MASTER_LOG_POS=${r.endsAt.position}`);
         await lab.sql(5, 'START SLAVE');
         await lab.sql(1, "INSERT INTO hatest.t (v) VALUES ('after-3')");
         await lab.waitForSlaveSync([5], 30_000);

@@ -74,9 +74,7 @@ async function masterEvents(lab: Lab): Promise<{ file: string; pos: number; end:
 
 /** Transaction ends (Xid, and DDL), sampled: where an SQL thread stopped by UNTIL comes to rest. */
 function transactionEnds(events: Awaited<ReturnType<typeof masterEvents>>, count: number): Coord[] {
-  const ends = events
-    .filter((e) => e.type === 'Xid' || (e.type === 'Query' && !/^\s*(BEGIN|COMMIT)\b/i.test(e.info)))
-    .map((e) => ({ file: e.file, position: e.end }));
+  const ends = events.filter((e) => e.type === 'Xid' || (e.type === 'Query' && !/^\s*(BEGIN|COMMIT)\b/i.test(e.info))).map((e) => ({ file: e.file, position: e.end }));
   const step = Math.max(1, Math.floor(ends.length / count));
   return ends.filter((_, i) => i % step === 0 || i === ends.length - 1);
 }
@@ -174,7 +172,7 @@ async function haFind(index: string, c: Coord, extra: string[] = []): Promise<{ 
 }
 
 async function inParallel<T, R>(items: T[], n: number, f: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out: R[] = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: n }, async () => {
@@ -244,7 +242,10 @@ async function midTransactionStop(lab: Lab, opts: { stopAt: number; restartAt?: 
       await lab.startSlaveIo(opts.restartAt);
     }
     const read = { file: String(s.Master_Log_File), position: Number(s.Read_Master_Log_Pos) };
-    assert.ok(read.file === gtid.file && read.position < xid.end, `stopped inside the transaction (${read.file}:${read.position}, it ends at ${xid.end}; the master is at ${after.file}:${after.position})`);
+    assert.ok(
+      read.file === gtid.file && read.position < xid.end,
+      `stopped inside the transaction (${read.file}:${read.position}, it ends at ${xid.end}; the master is at ${after.file}:${after.position})`,
+    );
     return { start: { file: gtid.file, position: gtid.pos }, read };
   } finally {
     await execa('ip', ['netns', 'exec', m.netns, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root']);
@@ -312,7 +313,10 @@ for (const gtid of [false, true]) {
       assert.ok(files.length > 60, `${files.length} relay logs`);
     });
     after(async () => {
-      if (timings.length) process.stdout.write(`# binlog find timings (${gtid ? 'gtid' : 'file/pos'}): ${timings.map((t) => `${t.label} ${t.ms} ms (${t.files} relay logs, ${t.bytes} bytes read)`).join('; ')}\n`);
+      if (timings.length)
+        process.stdout.write(
+          `# binlog find timings (${gtid ? 'gtid' : 'file/pos'}): ${timings.map((t) => `${t.label} ${t.ms} ms (${t.files} relay logs, ${t.bytes} bytes read)`).join('; ')}\n`,
+        );
       await lab?.down();
     });
 
@@ -327,7 +331,9 @@ for (const gtid of [false, true]) {
         if (want.file !== a.relay.file || want.offset !== a.relay.offset) normalized++;
         if (want.skippedBehind) {
           rewound++;
-          process.stdout.write(`# the server reported ${a.relay.file}:${a.relay.offset} for ${a.exec.file}:${a.exec.position}, before ${want.skippedBehind} events it had executed; the next event is at ${want.file}:${want.offset}\n`);
+          process.stdout.write(
+            `# the server reported ${a.relay.file}:${a.relay.offset} for ${a.exec.file}:${a.exec.position}, before ${want.skippedBehind} events it had executed; the next event is at ${want.file}:${want.offset}\n`,
+          );
         }
         const label = `${a.exec.file}:${a.exec.position} (server: ${a.relay.file}:${a.relay.offset}, target ${a.target.file}:${a.target.position})`;
         assert.equal(exitCode, 0, `${label}: ${JSON.stringify(json)}`);
@@ -341,10 +347,12 @@ for (const gtid of [false, true]) {
         assert.ok(json.kind === 'found' && json.exactBoundary && !json.insideTransaction, label);
       }
       assert.ok(answers.length >= 40, `${answers.length} server answers`);
-      process.stdout.write(`# ${answers.length} server answers matched, ${normalized} after skipping events that are not the master's (${rewound} reported before events already executed)\n`);
+      process.stdout.write(
+        `# ${answers.length} server answers matched, ${normalized} after skipping events that are not the master's (${rewound} reported before events already executed)\n`,
+      );
     });
 
-    it('maps a lagging slave\'s read position inside a transaction to the next event and names the transaction\'s start', async () => {
+    it("maps a lagging slave's read position inside a transaction to the next event and names the transaction's start", async () => {
       const r = await haFind(index, mid.read);
       assert.equal(r.exitCode, 0, JSON.stringify(r.json));
       assert.ok(r.json.kind === 'found' && r.json.exactBoundary && r.json.insideTransaction, JSON.stringify(r.json));
@@ -418,7 +426,10 @@ for (const gtid of [false, true]) {
 
       const ms = await masterStatus(lab);
       const next = ms.file.replace(/\d+$/, (d) => String(Number(d) + 1).padStart(d.length, '0'));
-      for (const c of [{ file: ms.file, position: ms.position + 1000 }, { file: next, position: 4 }]) {
+      for (const c of [
+        { file: ms.file, position: ms.position + 1000 },
+        { file: next, position: 4 },
+      ]) {
         const r = await haFind(index3, c, read);
         assert.equal(r.json.kind, 'newer', JSON.stringify(r.json));
         assert.equal(r.exitCode, 1);
@@ -440,7 +451,12 @@ for (const gtid of [false, true]) {
         assert.equal(r.json.kind, 'found');
         assert.ok(r.json.stats.filesScanned <= 3, `${label}: read ${r.json.stats.filesScanned} relay logs`);
         assert.ok(r.json.stats.bytesRead < total / 2, `${label}: read ${r.json.stats.bytesRead} of ${total} bytes`);
-        timings.push({ label: `bin/ha ${label} of ${files.length} relay logs / ${total} bytes (process ${r.ms} ms, lookup`, ms: r.json.stats.durationMs, files: r.json.stats.files, bytes: r.json.stats.bytesRead });
+        timings.push({
+          label: `bin/ha ${label} of ${files.length} relay logs / ${total} bytes (process ${r.ms} ms, lookup`,
+          ms: r.json.stats.durationMs,
+          files: r.json.stats.files,
+          bytes: r.json.stats.bytesRead,
+        });
       }
     });
   });

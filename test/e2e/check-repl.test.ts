@@ -86,20 +86,29 @@ describe('ha check-repl (lab, file/position)', () => {
     const r = await expectFindings(conf, { exit: 0, errors: [] });
     assert.deepEqual(findingKeys(r.json.findings, 'warning'), []);
     assert.equal(r.json.topology.master, 'server1');
-    assert.deepEqual(r.json.topology.slaves.map((s) => `${s.id}<${s.masterId}`), ['server2<server1', 'server3<server1']);
+    assert.deepEqual(
+      r.json.topology.slaves.map((s) => `${s.id}<${s.masterId}`),
+      ['server2<server1', 'server3<server1'],
+    );
     assert.equal(r.json.topology.mode, 'file-position');
     assert.equal(r.json.topology.candidate?.id, 'server2');
     assert.ok(r.json.findings.some((f) => f.code === 'MASTER_BINLOG_OK' && f.server === 'server1'));
 
     const human = await runHa(['check-repl', '--conf', conf]);
     assert.equal(human.exitCode, 0);
-    assert.match(human.stdout, /server1 [\d.]+:3306 \(current master\)\n \+--server2 [\d.]+:3306 \(IO\/SQL running, read mysql-bin\.\d+:\d+, 0 s behind\) \[candidate\]\n \+--server3/);
+    assert.match(
+      human.stdout,
+      /server1 [\d.]+:3306 \(current master\)\n \+--server2 [\d.]+:3306 \(IO\/SQL running, read mysql-bin\.\d+:\d+, 0 s behind\) \[candidate\]\n \+--server3/,
+    );
     assert.match(human.stdout, /Replication is healthy: a failover would promote server2 \(file-position\)/);
     assert.doesNotMatch(human.stdout + human.stderr, new RegExp(`${ADMIN_PASSWORD}|${REPL_PASSWORD}`));
   });
 
   it('finds the master binlogs through @@log_bin_basename when master_binlog_dir is not set', async () => {
-    const c = lab.writeConfig({ file: join(lab.dir, 'no-binlog-dir.cnf'), servers: { 1: { master_binlog_dir: null }, 2: { master_binlog_dir: null }, 3: { master_binlog_dir: null } } });
+    const c = lab.writeConfig({
+      file: join(lab.dir, 'no-binlog-dir.cnf'),
+      servers: { 1: { master_binlog_dir: null }, 2: { master_binlog_dir: null }, 3: { master_binlog_dir: null } },
+    });
     const r = await expectFindings(c, { exit: 0, errors: [] });
     assert.match(message(r, 'MASTER_BINLOG_OK'), new RegExp(`${lab.hosts[0]!.binlogDir}/mysql-bin\\.\\d+ readable over SSH`));
   });

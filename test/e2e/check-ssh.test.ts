@@ -44,7 +44,10 @@ describe('ha check-ssh (lab)', () => {
     const r = await runHaJson<CheckSshJson>(['check-ssh', '--conf', conf]);
     assert.equal(r.exitCode, 0, r.stdout);
     assert.equal(r.json.ok, true);
-    assert.deepEqual(r.json.hosts.map((h) => h.server), ['server1', 'server2', 'server3']);
+    assert.deepEqual(
+      r.json.hosts.map((h) => h.server),
+      ['server1', 'server2', 'server3'],
+    );
     for (const h of r.json.hosts) {
       assert.equal(h.ok, true, JSON.stringify(h));
       assert.match(h.probe!.binlogTool!.path, /(mysqlbinlog|mariadb-binlog)$/);
@@ -118,7 +121,7 @@ describe('ha check-ssh (lab)', () => {
     assert.equal(r.exitCode, 1);
     for (const h of r.json.hosts) {
       assert.equal(h.error?.kind, 'auth', JSON.stringify(h));
-      assert.match(h.error!.message, new RegExp(`authentication failed: user root was refused with ${lab.wrongSshKeyFile.replace(/[.]/g, '\\.')}`));
+      assert.match(h.error.message, new RegExp(`authentication failed: user root was refused with ${lab.wrongSshKeyFile.replace(/[.]/g, '\\.')}`));
     }
   });
 

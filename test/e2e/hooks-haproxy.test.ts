@@ -25,7 +25,7 @@ const ADMIN_PORT = 9999;
 /** Replaces `from` in text, failing when the sample no longer has it (the test would drift). */
 function swap(text: string, from: string | RegExp, to: string): string {
   assert.ok(typeof from === 'string' ? text.includes(from) : from.test(text), `conf/haproxy.cfg no longer contains ${from}`);
-  return text.replaceAll(from as string, to);
+  return text.replaceAll(from, to);
 }
 
 describe('HAProxy hook scripts (lab)', () => {
@@ -58,7 +58,11 @@ describe('HAProxy hook scripts (lab)', () => {
   };
   const assertOnlyWriter = async (h: number, when: string) => {
     const st = await serverStates();
-    assert.deepEqual(Object.keys(st).sort(), lab.hosts.map((x) => `db${x.index}`), `${when}: servers of mysql_writer`);
+    assert.deepEqual(
+      Object.keys(st).sort(),
+      lab.hosts.map((x) => `db${x.index}`),
+      `${when}: servers of mysql_writer`,
+    );
     for (const [name, s] of Object.entries(st)) {
       if (name === `db${h}`) assert.ok((s.admin & 7) === 0 && s.op === 2, `${when}: ${name} (the master) is not ready and up: ${JSON.stringify(s)}`);
       else assert.ok((s.admin & 1) !== 0, `${when}: ${name} is not in maintenance: ${JSON.stringify(s)}`);
@@ -99,7 +103,10 @@ describe('HAProxy hook scripts (lab)', () => {
     });
     // A fresh HAProxy has every server ready; docs/hooks.md: run start once for the master.
     const st = await serverStates();
-    assert.ok(Object.values(st).every((s) => s.admin === 0), `a fresh HAProxy from the sample has every server ready: ${JSON.stringify(st)}`);
+    assert.ok(
+      Object.values(st).every((s) => s.admin === 0),
+      `a fresh HAProxy from the sample has every server ready: ${JSON.stringify(st)}`,
+    );
     const init = await runScript('master_ip_failover.haproxy', [...failoverSite, '--command=start', ...newMasterArgs(lab, 1)]);
     assert.equal(init.exitCode, 0, init.output);
     await assertOnlyWriter(1, 'after the initial start');
@@ -151,7 +158,9 @@ describe('HAProxy hook scripts (lab)', () => {
     assert.equal(await resumedOn(lab, load, 50, 10_000), 2, 'writes through HAProxy after the switch land on the new master');
     const res = await load.stop();
     assert.deepEqual(await res.verifyOn(2), [], 'acknowledged writes missing on the new master');
-    console.log(`# HAProxy online switch: ha switch ${switchMs} ms, longest gap seen by the client ${res.longestGapMs} ms, ${res.acked.length} acknowledged writes (${/writes blocked \d+ ms/.exec(out)?.[0] ?? ''})`);
+    console.log(
+      `# HAProxy online switch: ha switch ${switchMs} ms, longest gap seen by the client ${res.longestGapMs} ms, ${res.acked.length} acknowledged writes (${/writes blocked \d+ ms/.exec(out)?.[0] ?? ''})`,
+    );
   });
 
   it('ha manager failover (kill -9 of mysqld): the dead master in maintenance, the new master ready, the state saved', async () => {
@@ -169,11 +178,16 @@ describe('HAProxy hook scripts (lab)', () => {
     assert.deepEqual(await res.verifyOn(newMaster), [], 'acknowledged writes missing on the new master');
     // What a reload would restore (server-state-file): the new master ready, the others in maintenance.
     const admin: Record<string, number> = {};
-    for (const f of fs.readFileSync(stateFile, 'utf8').split('\n').map((l) => l.split(' '))) {
+    for (const f of fs
+      .readFileSync(stateFile, 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))) {
       if (f[1] === 'mysql_writer' && f[3]) admin[f[3]] = Number(f[6]); // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state
     }
     assert.equal(admin[`db${newMaster}`], 0, `saved state: ${JSON.stringify(admin)}`);
     assert.ok((admin[`db${master}`]! & 1) !== 0, `saved state: ${JSON.stringify(admin)}`);
-    console.log(`# HAProxy failover: server${master} -> server${newMaster}, manager done ${doneAt - faultAt} ms after the kill, longest gap without an acknowledged write through HAProxy ${res.longestGapMs} ms, ${res.acked.length} acknowledged writes`);
+    console.log(
+      `# HAProxy failover: server${master} -> server${newMaster}, manager done ${doneAt - faultAt} ms after the kill, longest gap without an acknowledged write through HAProxy ${res.longestGapMs} ms, ${res.acked.length} acknowledged writes`,
+    );
   });
 });

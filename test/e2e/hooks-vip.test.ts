@@ -97,7 +97,9 @@ describe('writer VIP hook scripts (lab)', () => {
     assert.equal(await resumedOn(lab, load, 50, 10_000), 2, 'writes through the VIP after the switch land on the new master');
     const res = await load.stop();
     assert.deepEqual(await res.verifyOn(2), [], 'acknowledged writes missing on the new master');
-    console.log(`# VIP online switch: ha switch ${switchMs} ms, longest gap seen by the VIP client ${res.longestGapMs} ms, ${res.acked.length} acknowledged writes (${/writes blocked \d+ ms/.exec(out)?.[0] ?? ''})`);
+    console.log(
+      `# VIP online switch: ha switch ${switchMs} ms, longest gap seen by the VIP client ${res.longestGapMs} ms, ${res.acked.length} acknowledged writes (${/writes blocked \d+ ms/.exec(out)?.[0] ?? ''})`,
+    );
   });
 
   it('ha manager failover (kill -9 of mysqld): stopssh removes the VIP, start adds and announces it on the new master', async () => {
@@ -113,7 +115,9 @@ describe('writer VIP hook scripts (lab)', () => {
     assert.equal(await resumedOn(lab, load, 50, 10_000), newMaster, 'writes through the VIP after the failover land on the new master');
     const res = await load.stop();
     assert.deepEqual(await res.verifyOn(newMaster), [], 'acknowledged writes missing on the new master');
-    console.log(`# VIP failover: server${master} -> server${newMaster}, manager done ${doneAt - faultAt} ms after the kill, longest gap without an acknowledged write through the VIP ${res.longestGapMs} ms, ${res.acked.length} acknowledged writes`);
+    console.log(
+      `# VIP failover: server${master} -> server${newMaster}, manager done ${doneAt - faultAt} ms after the kill, longest gap without an acknowledged write through the VIP ${res.longestGapMs} ms, ${res.acked.length} acknowledged writes`,
+    );
     master = newMaster;
   });
 

@@ -56,12 +56,18 @@ function running(pid: number): boolean {
 
 function sshArgs(h: LabHost, key: string, knownHosts: string, command: string): string[] {
   return [
-    '-i', key,
-    '-o', `UserKnownHostsFile=${knownHosts}`,
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'ConnectTimeout=5',
+    '-i',
+    key,
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'ConnectTimeout=5',
     `root@${h.ip}`,
     command,
   ];
@@ -115,7 +121,7 @@ describe('lab: 3 hosts, file/position replication', { timeout: 120_000 }, () => 
     for (const h of lab.hosts.slice(1)) {
       const rows = await lab.sql(h, 'SELECT id, v FROM hatest.t1 ORDER BY id');
       assert.deepEqual(
-        rows.map((r) => [r.id, r.v]),
+        rows.map((r): unknown[] => [r.id, r.v]),
         [
           [1, 'one'],
           [2, 'two'],
@@ -124,13 +130,16 @@ describe('lab: 3 hosts, file/position replication', { timeout: 120_000 }, () => 
     }
   });
 
-  it("each sshd accepts the lab key, is verified by known_hosts, and rejects a wrong key", async () => {
+  it('each sshd accepts the lab key, is verified by known_hosts, and rejects a wrong key', async () => {
     const known = fs.readFileSync(lab.knownHostsFile, 'utf8').trim().split('\n');
     assert.equal(known.length, 3);
     const emptyKnown = `${lab.dir}/empty-known-hosts`;
     fs.writeFileSync(emptyKnown, '');
     for (const h of lab.hosts) {
-      assert.ok(known.some((l) => l.startsWith(`${h.ip} ssh-ed25519 AAAA`)), `known_hosts has ${h.ip}`);
+      assert.ok(
+        known.some((l) => l.startsWith(`${h.ip} ssh-ed25519 AAAA`)),
+        `known_hosts has ${h.ip}`,
+      );
       const ok = await execa('ssh', sshArgs(h, lab.sshKeyFile, lab.knownHostsFile, 'true'), { reject: false });
       assert.equal(ok.exitCode, 0, `ssh to ${h.name}: ${ok.stderr}`);
       const wrong = await execa('ssh', sshArgs(h, lab.wrongSshKeyFile, lab.knownHostsFile, 'true'), { reject: false });
@@ -144,7 +153,10 @@ describe('lab: 3 hosts, file/position replication', { timeout: 120_000 }, () => 
 
   it('the ssh2 library (what ha uses) logs in with the lab key and verifies the host key', async () => {
     const h = lab.hosts[1]!;
-    const knownLine = fs.readFileSync(lab.knownHostsFile, 'utf8').split('\n').find((l) => l.startsWith(`${h.ip} `))!;
+    const knownLine = fs
+      .readFileSync(lab.knownHostsFile, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${h.ip} `))!;
     const expected = Buffer.from(knownLine.split(' ')[2]!, 'base64');
     const out = await new Promise<string>((resolve, reject) => {
       const c = new Client();
@@ -224,7 +236,10 @@ describe('lab: 3 hosts, file/position replication', { timeout: 120_000 }, () => 
     target = 1;
     await load.waitForAcks(20, 10_000);
     const res = await load.stop();
-    assert.ok(res.errorSamples.some((m) => /read-only/i.test(m)), res.errorSamples.join('; '));
+    assert.ok(
+      res.errorSamples.some((m) => /read-only/i.test(m)),
+      res.errorSamples.join('; '),
+    );
     assert.deepEqual(await res.verifyOn(1), []);
     await lab.waitForSlaveSync(undefined, 10_000);
     assert.deepEqual(await res.verifyOn(3), []);

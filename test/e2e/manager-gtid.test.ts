@@ -3,17 +3,7 @@
 // new master, with gtid_slave_pos covering what the diffs applied.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  appliedInReport,
-  diffLine,
-  eventsFromRelayOf,
-  expectCompletedFailover,
-  expectDeadMastersRowsOn,
-  lagSlave,
-  reportOf,
-  Scenario,
-  slaveStatus,
-} from './manager-harness.js';
+import { appliedInReport, diffLine, eventsFromRelayOf, expectCompletedFailover, expectDeadMastersRowsOn, lagSlave, reportOf, Scenario, slaveStatus } from './manager-harness.js';
 
 /** The slave replicates by GTID (Using_Gtid=Slave_Pos) and its gtid_slave_pos is the new master's position. */
 async function expectGtidSlave(s: Scenario, slave: number, master: number): Promise<void> {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Lab, type LabHost, type LabUpOptions, type WriteConfigOptions, type WriteLoad, type WriteLoadResult } from '../lab/lab.js';
+import { Lab, type LabHost, type LabUpOptions, type Row, type WriteConfigOptions, type WriteLoad, type WriteLoadResult } from '../lab/lab.js';
 import { StopWaiting, waitFor } from '../lab/proc.js';
 import { HA_BIN, runHa, type HaRun } from './ha.js';
 
@@ -102,8 +102,8 @@ export class ManagerProcess {
       },
       timeoutMs,
       50,
-    ).catch((e: Error) => {
-      if (!e.message.includes('--- manager log')) e.message += `\n--- manager log (last lines) ---\n${this.tail()}`;
+    ).catch((e: unknown) => {
+      if (e instanceof Error && !e.message.includes('--- manager log')) e.message += `\n--- manager log (last lines) ---\n${this.tail()}`;
       throw e;
     });
   }
@@ -220,7 +220,7 @@ export function reportOf(text: string): string {
   return i < 0 ? '' : text.slice(i);
 }
 
-export async function slaveStatus(lab: Lab, h: number): Promise<Record<string, any> | undefined> {
+export async function slaveStatus(lab: Lab, h: number): Promise<Row | undefined> {
   const [row] = await lab.sql(h, 'SHOW SLAVE STATUS');
   return row;
 }
@@ -315,7 +315,9 @@ export function printMeasurement(scenario: string, m: { unavailability?: Unavail
   const parts = [`[${scenario}]`];
   if (m.unavailability) {
     const u = m.unavailability;
-    parts.push(`write unavailability ${Number.isFinite(u.ms) ? `${u.ms} ms` : 'n/a'} (last ack on the old master #${u.lastOld?.n ?? '?'}, first on the new master #${u.firstNew?.n ?? '?'})`);
+    parts.push(
+      `write unavailability ${Number.isFinite(u.ms) ? `${u.ms} ms` : 'n/a'} (last ack on the old master #${u.lastOld?.n ?? '?'}, first on the new master #${u.firstNew?.n ?? '?'})`,
+    );
   }
   if (m.faultAt !== undefined && dead !== undefined) parts.push(`fault → declared dead ${dead - m.faultAt} ms`);
   const total = /Total from detection: ([^;.\n]+(?:\.\d+ s)?)(?:; new master writable after ([^.\n]+(?:\.\d+ s)?))?/.exec(m.log);

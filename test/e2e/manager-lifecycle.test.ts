@@ -77,11 +77,17 @@ describe('h. a second failover within last_failover_minute', () => {
     assertNewMaster(log3, 3);
     // manager_log has the failover; stdout only says where the log is and how the manager ended.
     assert.equal(statSync(managerLog).mode & 0o777, 0o640, 'manager_log is created 0640');
-    for (const p of ['1 Configuration check', '3 Master recovery', '4 Slaves recovery', '6 Report']) assert.match(log3, new RegExp(`\\* Phase ${p}\\n`), `manager_log lacks phase ${p}`);
+    for (const p of ['1 Configuration check', '3 Master recovery', '4 Slaves recovery', '6 Report'])
+      assert.match(log3, new RegExp(`\\* Phase ${p}\\n`), `manager_log lacks phase ${p}`);
     assert.match(log3, /is dead: starting the failover/);
     // (stdout and stderr share the harness's file: the config loader's notes, "  • …", are stderr.)
     assert.deepEqual(
-      s.mgr.stdout().trimEnd().split('\n').filter((l) => !l.startsWith('  • ')).map((l) => l.replace(/^\S+ \S+ /, '')),
+      s.mgr
+        .stdout()
+        .trimEnd()
+        .split('\n')
+        .filter((l) => !l.startsWith('  • '))
+        .map((l) => l.replace(/^\S+ \S+ /, '')),
       [`ha manager for app1: logging to ${managerLog} (manager_log, log_level info)`, `ha manager for app1 exits 0: see ${managerLog}`],
       'stdout beside manager_log',
     );
@@ -219,7 +225,10 @@ describe('--log-format json', () => {
     }
     const phases = ['1 Configuration check', '2 Dead master shutdown', '3 Master recovery', '4 Slaves recovery', '5 New master cleanup', '6 Report'];
     const marks = events.filter((e) => e.code === 'PHASE_START' || e.code === 'PHASE_END' || e.code === 'PHASE_FAILED').map((e) => `${e.code} ${e.phase}`);
-    assert.deepEqual(marks, phases.flatMap((p) => [`PHASE_START ${p}`, `PHASE_END ${p}`]));
+    assert.deepEqual(
+      marks,
+      phases.flatMap((p) => [`PHASE_START ${p}`, `PHASE_END ${p}`]),
+    );
     for (const e of events.filter((x) => x.code === 'PHASE_END')) assert.equal(typeof e.durationMs, 'number', `PHASE_END without durationMs: ${JSON.stringify(e)}`);
     const report = events.find((e) => e.code === 'FAILOVER_REPORT');
     assert.ok(report?.data, 'no FAILOVER_REPORT event');

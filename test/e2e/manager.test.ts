@@ -165,7 +165,13 @@ async function expectCompletedFailoverAfterCut(s: Scenario, faultAt: number): Pr
   const st = await haStatus(s.conf);
   assert.equal(st.exitCode, 2, `ha status: ${st.stdout}${st.stderr}`);
   assert.ok(existsSync(appFiles(s.lab).complete), 'APP.failover.complete missing');
-  printMeasurement('d', { unavailability: await measureUnavailability(s.lab, res, 2, 1), faultAt, log, exit, extra: `acknowledged writes only the cut-off master had: ${lost.length}` });
+  printMeasurement('d', {
+    unavailability: await measureUnavailability(s.lab, res, 2, 1),
+    faultAt,
+    log,
+    exit,
+    extra: `acknowledged writes only the cut-off master had: ${lost.length}`,
+  });
   return log;
 }
 

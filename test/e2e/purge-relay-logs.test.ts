@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { managerFiles, removeStatus, writeStatus } from '../../src/manager/state.js';
-import { Lab } from '../lab/lab.js';
+import { Lab, type Row } from '../lab/lab.js';
 import { runHa, runHaJson } from './ha.js';
 import { Scenario, assertAllEqual, eventsFromRelayOf, expectCompletedFailover, lagSlave } from './manager-harness.js';
 
@@ -48,7 +48,10 @@ function hostResult(r: { json: PurgeJson; stdout: string }, server: string): Hos
 /** The relay logs the host's index lists, as file names. */
 function relayIndex(lab: Lab, h: number): string[] {
   const text = readFileSync(join(lab.host(h).relayDir, 'relay-bin.index'), 'utf8');
-  return text.split('\n').filter((l) => l.trim() !== '').map(base);
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(base);
 }
 
 /** Relay log files on the host's disk, with their sizes. */
@@ -80,7 +83,7 @@ function leftovers(lab: Lab, h: number): string[] {
   return [host.remoteWorkdir, host.relayDir].flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.startsWith('ha-purged-relay-log.')) : []));
 }
 
-async function slave(lab: Lab, h: number): Promise<Record<string, any>> {
+async function slave(lab: Lab, h: number): Promise<Row> {
   const [row] = await lab.sql(h, 'SHOW SLAVE STATUS');
   assert.ok(row, `host ${h} is not a slave`);
   return row;
@@ -118,7 +121,7 @@ async function assertPurged(lab: Lab, h: number, r: HostJson, indexBefore: strin
   // What is kept: the index is what is on disk, and it holds the SQL thread's relay log.
   assert.deepEqual([...disk.keys()].sort(), [...index].sort(), `host ${h}: relay logs on disk vs index`);
   const st = await slave(lab, h);
-  assert.ok(index.includes(st.Relay_Log_File), `host ${h}: the SQL thread's ${st.Relay_Log_File} is not in the index ${index.join(' ')}`);
+  assert.ok(index.includes(String(st.Relay_Log_File)), `host ${h}: the SQL thread's ${st.Relay_Log_File} is not in the index ${index.join(' ')}`);
   assert.ok(index.length < indexBefore.length, `host ${h}: index not shorter (${indexBefore.length} → ${index.length})`);
   assert.equal(await relayLogPurge(lab, h), 0, `relay_log_purge on host ${h}`);
   assert.deepEqual(r.relayLogPurge, { before: false, restored: true });
@@ -153,7 +156,10 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
       const st = await slave(lab, h);
       // Everything before the SQL thread's relay log, which itself is kept.
       const index = relayIndex(lab, h);
-      assert.deepEqual(hr.files.map((f) => base(f.file)), index.slice(0, index.indexOf(st.Relay_Log_File)));
+      assert.deepEqual(
+        hr.files.map((f) => base(f.file)),
+        index.slice(0, index.indexOf(String(st.Relay_Log_File))),
+      );
       assert.ok(hr.files.length >= 3, hr.message);
     }
     assert.deepEqual(relayIndex(lab, 2), before2, 'dry run changed the index');
@@ -189,7 +195,10 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
     const before3 = relayIndex(lab, 3);
     const r = await runHa(['purge-relay-logs', '--conf', conf, '--host', 'server3'], { timeoutMs: 60_000 });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /✔ server3 purged \d+ relay logs \(relay-bin\.\d+.*\), [\d.]+ (B|KiB|MiB); kept relay-bin\.\d+.*relay_log_purge back to 0; IO thread paused [\d.]+ m?s \([\d.]+ m?s\)/);
+    assert.match(
+      r.stdout,
+      /✔ server3 purged \d+ relay logs \(relay-bin\.\d+.*\), [\d.]+ (B|KiB|MiB); kept relay-bin\.\d+.*relay_log_purge back to 0; IO thread paused [\d.]+ m?s \([\d.]+ m?s\)/,
+    );
     assert.doesNotMatch(r.stdout, /server2/);
     assert.match(r.stdout, /Freed [\d.]+ (B|KiB|MiB) on 1 slave — 0 errors, 0 warnings, [\d.]+ m?s/);
     assert.deepEqual(relayIndex(lab, 2), before2, '--host server3 touched server2');
@@ -198,7 +207,10 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
     await makeRelayLogs(lab, 2);
     const byName = await purge(conf, ['--host', lab.host(2).ip]);
     assert.equal(byName.exitCode, 0, byName.stdout);
-    assert.deepEqual(byName.json.hosts.map((h) => [h.server, h.outcome]), [['server2', 'purged']]);
+    assert.deepEqual(
+      byName.json.hosts.map((h) => [h.server, h.outcome]),
+      [['server2', 'purged']],
+    );
   });
 
   it('a slave whose SQL thread is stopped keeps the other from purging what it still needs', async () => {
@@ -211,7 +223,10 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);
     const s2 = hostResult(r, 'server2');
     assert.equal(s2.outcome, 'skipped', s2.message);
-    assert.deepEqual(s2.neededBy?.map((n) => n.server), ['server3']);
+    assert.deepEqual(
+      s2.neededBy?.map((n) => n.server),
+      ['server3'],
+    );
     assert.match(s2.message, /server3 still needs these relay logs for a failover — server3 has executed only up to mysql-bin\.\d+:\d+ .*SQL thread is stopped/);
     const s3 = hostResult(r, 'server3');
     assert.equal(s3.outcome, 'skipped');
@@ -244,7 +259,10 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
       const r = await purge(conf, ['--host', 'server2']);
       assert.equal(r.exitCode, 1, r.stdout);
       const s2 = hostResult(r, 'server2');
-      assert.deepEqual(s2.neededBy?.map((n) => n.server), ['server3']);
+      assert.deepEqual(
+        s2.neededBy?.map((n) => n.server),
+        ['server3'],
+      );
       assert.match(s2.message, /MASTER_DELAY=120 s/);
       assert.ok(r.durationMs < 8_000, `took ${r.durationMs} ms: it waited for a slave that cannot catch up`);
       assert.deepEqual(relayIndex(lab, 2), index2);
@@ -267,7 +285,16 @@ describe('ha purge-relay-logs (lab, file/position)', () => {
     assert.equal(wait.exitCode, 2, wait.stdout);
     // A manager on this host in the middle of a failover: hands off.
     const files = managerFiles(loadConfig({ file: conf, globalFile: '/nonexistent' }).config);
-    writeStatus(files, { app: 'app1', pid: process.pid, status: 'FAILOVER_RUNNING', code: 50, phase: '3.2 Saving dead master\'s binlog', startedAt: new Date().toISOString(), updatedAt: new Date().toISOString(), pingIntervalSeconds: 3 });
+    writeStatus(files, {
+      app: 'app1',
+      pid: process.pid,
+      status: 'FAILOVER_RUNNING',
+      code: 50,
+      phase: "3.2 Saving dead master's binlog",
+      startedAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      pingIntervalSeconds: 3,
+    });
     try {
       const busy = await purge(conf, ['--host', 'server2']);
       assert.equal(busy.exitCode, 1, busy.stdout);
@@ -295,7 +322,10 @@ describe('after a purge, a failover with a lagging slave loses nothing', () => {
     await makeRelayLogs(s.lab, 3);
     const first = await purge(s.conf);
     assert.equal(first.exitCode, 0, first.stdout);
-    assert.deepEqual(first.json.hosts.map((h) => h.outcome), ['master', 'purged', 'purged']);
+    assert.deepEqual(
+      first.json.hosts.map((h) => h.outcome),
+      ['master', 'purged', 'purged'],
+    );
 
     await s.startManager();
     await lagSlave(s, 3); // server3's IO thread stopped while the load writes on
@@ -303,14 +333,17 @@ describe('after a purge, a failover with a lagging slave loses nothing', () => {
     const index2 = relayIndex(s.lab, 2);
     const refused = await purge(s.conf, ['--host', 'server2']);
     assert.equal(refused.exitCode, 1, refused.stdout);
-    assert.deepEqual(hostResult(refused, 'server2').neededBy?.map((n) => n.server), ['server3']);
+    assert.deepEqual(
+      hostResult(refused, 'server2').neededBy?.map((n) => n.server),
+      ['server3'],
+    );
     assert.match(hostResult(refused, 'server2').message, /IO thread is not running/);
     assert.deepEqual(relayIndex(s.lab, 2), index2, 'server2 purged relay logs server3 needs');
 
     const faultAt = Date.now();
     await s.lab.killMysqld(1);
     const log = await expectCompletedFailover(s, 2, [3], faultAt, 'purge-then-failover');
-    assert.ok(eventsFromRelayOf(log, 'server3', 'server2') > 0, 'server3 got nothing from server2\'s relay logs');
+    assert.ok(eventsFromRelayOf(log, 'server3', 'server2') > 0, "server3 got nothing from server2's relay logs");
   });
 });
 
@@ -367,7 +400,7 @@ describe('ha purge-relay-logs (lab, MariaDB GTID replication)', () => {
     }
     await lab.sql(1, `INSERT INTO hatest.purge_t (v) VALUES ('after the purge')`);
     await lab.waitForSlaveSync([2, 3], 20_000);
-    const pos = await Promise.all([1, 2, 3].map(async (h) => (await lab.sql(h, 'SELECT @@GLOBAL.gtid_current_pos AS p'))[0]!.p));
+    const pos = await Promise.all([1, 2, 3].map(async (h): Promise<unknown> => (await lab.sql(h, 'SELECT @@GLOBAL.gtid_current_pos AS p'))[0]!.p));
     assert.deepEqual(new Set(pos).size, 1, `GTID positions differ: ${pos.join(' ')}`);
     await assertAllEqual(lab, 1, [2, 3]);
   });

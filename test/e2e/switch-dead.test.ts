@@ -48,7 +48,9 @@ describe('ha switch --master-state dead (lab)', () => {
   it('fails over to a lagging slave that still gets every event the latest slave had', async () => {
     const expected = await tableSums(lab, 1);
     await lab.killMysqld(1);
-    const r = await runHa(['switch', '--conf', conf, '--master-state', 'dead', '--dead-master', lab.hosts[0]!.ip, '--new-master', `${lab.hosts[2]!.ip}:3306`, '--yes'], { timeoutMs: 120_000 });
+    const r = await runHa(['switch', '--conf', conf, '--master-state', 'dead', '--dead-master', lab.hosts[0]!.ip, '--new-master', `${lab.hosts[2]!.ip}:3306`, '--yes'], {
+      timeoutMs: 120_000,
+    });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /new master: [\d.]+:3306 \(chosen on the command line\)/);
     assert.match(r.stdout, /app1: MySQL master failover server1 to server3/);

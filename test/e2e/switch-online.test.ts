@@ -127,9 +127,17 @@ describe('ha switch --online (lab)', () => {
     assert.ok(res.firstAckAfter(t0 + commandMs) !== undefined, 'the load resumed on the new master');
     // Every acknowledged write is on the new master.
     const onNew = await ids(lab, 2, 'load');
-    assert.deepEqual(res.acked.filter((a) => !onNew.has(a.n)).map((a) => a.n), [], 'unprivileged writes lost');
+    assert.deepEqual(
+      res.acked.filter((a) => !onNew.has(a.n)).map((a) => a.n),
+      [],
+      'unprivileged writes lost',
+    );
     const privOnNew = await ids(lab, 2, 'priv');
-    assert.deepEqual(priv.acked.filter((a) => !privOnNew.has(a.n)).map((a) => a.n), [], 'privileged writes lost');
+    assert.deepEqual(
+      priv.acked.filter((a) => !privOnNew.has(a.n)).map((a) => a.n),
+      [],
+      'privileged writes lost',
+    );
     // The old master is a slave of the new one and equal to it: nothing landed there on its own.
     await lab.waitForSlaveSync([1, 3]);
     const [ss] = await lab.sql(1, 'SHOW SLAVE STATUS');
@@ -137,7 +145,9 @@ describe('ha switch --online (lab)', () => {
     const sum = await checksum(lab, 2);
     assert.equal(await checksum(lab, 1), sum);
     assert.equal(await checksum(lab, 3), sum);
-    console.log(`# online switch: command ${commandMs} ms, writes blocked ${blocked} ms (ha), longest gap seen by the load ${res.longestGapMs} ms, ${res.acked.length} + ${priv.acked.length} acknowledged writes`);
+    console.log(
+      `# online switch: command ${commandMs} ms, writes blocked ${blocked} ms (ha), longest gap seen by the load ${res.longestGapMs} ms, ${res.acked.length} + ${priv.acked.length} acknowledged writes`,
+    );
   });
 
   it('goes on when master_ip_online_change_script exits 10, as MHA 0.58 does ("Proceeding.")', async () => {
@@ -183,7 +193,10 @@ describe('ha switch --online (lab, MariaDB GTID)', () => {
     await new Promise((res) => setTimeout(res, 500));
     const res = await load.stop();
     const onNew = await ids(lab, 3, 'load');
-    assert.deepEqual(res.acked.filter((a) => !onNew.has(a.n)).map((a) => a.n), []);
+    assert.deepEqual(
+      res.acked.filter((a) => !onNew.has(a.n)).map((a) => a.n),
+      [],
+    );
     await lab.waitForSlaveSync([1, 2]);
     for (const h of [1, 2]) {
       const [ss] = await lab.sql(h, 'SHOW SLAVE STATUS');

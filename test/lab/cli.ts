@@ -81,9 +81,7 @@ async function main(argv: string[]): Promise<void> {
       }
       for (const l of labs) {
         const owner = l.detached ? 'detached' : l.ownerAlive ? `owner ${l.ownerPid}` : `owner ${l.ownerPid} dead (gc)`;
-        process.stdout.write(
-          `${l.id}  ${l.name.padEnd(12)} ${l.subnet.padEnd(16)} ${l.hosts} hosts ${l.gtid ? 'gtid' : 'file/pos'}  ${owner}  ${l.dir}\n`,
-        );
+        process.stdout.write(`${l.id}  ${l.name.padEnd(12)} ${l.subnet.padEnd(16)} ${l.hosts} hosts ${l.gtid ? 'gtid' : 'file/pos'}  ${owner}  ${l.dir}\n`);
       }
       return;
     }

@@ -71,10 +71,7 @@ export class WriteLoad {
   private wake: (() => void) | undefined;
 
   static createTableSql(table: string): string {
-    return (
-      `CREATE TABLE IF NOT EXISTS hatest.\`${table}\` (` +
-      'id BIGINT NOT NULL PRIMARY KEY, at BIGINT NOT NULL, server_id INT UNSIGNED NOT NULL) ENGINE=InnoDB'
-    );
+    return `CREATE TABLE IF NOT EXISTS hatest.\`${table}\` (` + 'id BIGINT NOT NULL PRIMARY KEY, at BIGINT NOT NULL, server_id INT UNSIGNED NOT NULL) ENGINE=InnoDB';
   }
 
   constructor(

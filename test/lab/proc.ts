@@ -163,11 +163,7 @@ export function writeFileAtomic(file: string, data: string, mode = 0o644): void 
  */
 export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   fs.mkdirSync(path.dirname(lockFile), { recursive: true });
-  const child = spawn(
-    'flock',
-    ['-x', '-w', String(Math.ceil(timeoutMs / 1000)), lockFile, 'sh', '-c', 'echo locked; exec cat >/dev/null'],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+  const child = spawn('flock', ['-x', '-w', String(Math.ceil(timeoutMs / 1000)), lockFile, 'sh', '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
@@ -222,12 +218,7 @@ export function tcpProbe(ip: string, port: number, timeoutMs: number, expectBann
 export class StopWaiting extends Error {}
 
 /** Polls check() every intervalMs until it returns a truthy value or throws; fails after timeoutMs. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs: number,
-  intervalMs = 25,
-): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, intervalMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
   for (;;) {
@@ -240,6 +231,8 @@ export async function waitFor<T>(
       lastErr = e;
     }
     if (Date.now() > deadline) {
+      // lastErr is whatever check() threw; for a non-Error (a string, in practice) String() is the description.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string
       const why = lastErr instanceof Error ? `: ${lastErr.message}` : lastErr ? `: ${String(lastErr)}` : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
     }

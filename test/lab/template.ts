@@ -94,15 +94,7 @@ async function buildTemplate(tmp: string): Promise<void> {
   try {
     await execa(
       'mariadb-install-db',
-      [
-        '--no-defaults',
-        '--user=root',
-        `--datadir=${data}`,
-        '--auth-root-authentication-method=normal',
-        '--skip-test-db',
-        '--skip-name-resolve',
-        ...innodbArgs(),
-      ],
+      ['--no-defaults', '--user=root', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve', ...innodbArgs()],
       { all: true },
     );
   } catch (e) {

@@ -35,12 +35,7 @@ export const MYSQL_VERSION = '8.0.45';
 
 // Post-header lengths copied from real FDEs (index = event type - 1): a MariaDB 10.11.19 binlog
 // from the lab and MySQL 8.0.45's test/fixtures/binlog/percona-binlog-server-mysql-8.0/binlog.000001.
-const MARIADB_POST_HEADERS = Buffer.from(
-  '380d000800120004040404120000e400041a08000000080808020000000a0a0a0000000000000a0a0a' +
-    '00'.repeat(119) +
-    '041304000d0808080a0a0a',
-  'hex',
-);
+const MARIADB_POST_HEADERS = Buffer.from('380d000800120004040404120000e400041a08000000080808020000000a0a0a0000000000000a0a0a' + '00'.repeat(119) + '041304000d0808080a0a0a', 'hex');
 const MYSQL_POST_HEADERS = Buffer.from('000d0008000000000400040000006200041a08000000080808020000000a0a0a2a2a001234000a2800', 'hex');
 
 /** An event's type and body: everything after the 19-byte header, before the checksum. */
@@ -626,7 +621,11 @@ export function buildRelaySet(plan: RelayPlan): RelaySet {
       while (i > 0 && !m.events[i]!.groupStart) i--;
       groupStart = m.events[i]!;
     }
-    const gl = w.append(ev.gtidList([{ domain: 0, serverId: m.serverId, seq: 1 }]), { serverId: m.serverId, flags: LOG_EVENT_ARTIFICIAL_F, logPos: groupStart.start, timestamp: 0 }, curChecksum);
+    const gl = w.append(
+      ev.gtidList([{ domain: 0, serverId: m.serverId, seq: 1 }]),
+      { serverId: m.serverId, flags: LOG_EVENT_ARTIFICIAL_F, logPos: groupStart.start, timestamp: 0 },
+      curChecksum,
+    );
     markers.push({ relayFile: w.name, offset: gl.position, kind: 'gtid-list', masterFile: e.file, masterPosition: groupStart.start });
     // The IO thread takes the position the fake Gtid_list gives.
     if (!readPos || readPos.file !== e.file || readPos.position < groupStart.start) readPos = { file: e.file, position: groupStart.start };
@@ -700,7 +699,7 @@ export function buildRelaySet(plan: RelayPlan): RelaySet {
     files: files.map((f) => ({ name: f.name, bytes: f.toBuffer() })),
     copies,
     markers,
-    readPosition: readPos!,
+    readPosition: readPos,
     ownServerId: slaveId,
     indexText: (dir?: string) => files.map((f) => `${dir ?? '.'}/${f.name}\n`).join(''),
   };

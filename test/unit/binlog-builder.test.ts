@@ -121,7 +121,10 @@ describe('binlog builder', () => {
         assert.equal(e.logPos, 0);
         assert.ok(e.info?.kind === 'rotate' && e.info.nextFile === mk.masterFile && e.info.position === mk.masterPosition);
       }
-      assert.ok(rs.copies.some((c) => !c.effective), 'the reconnects left superseded or re-sent copies');
+      assert.ok(
+        rs.copies.some((c) => !c.effective),
+        'the reconnects left superseded or re-sent copies',
+      );
       assert.deepEqual(rs.readPosition, { file: 'mysql-bin.000002', position: m.fileSize('mysql-bin.000002') });
       assert.match(rs.indexText(), /^\.\/relay-bin\.000001\n\.\/relay-bin\.000002\n/);
     });

@@ -39,13 +39,19 @@ describe('ha binlog events', () => {
   it('prints JSON lines and follows files in numeric order whatever the argument order', async () => {
     const r = await runHa(['binlog', 'events', '--json', CANAL2, CANAL1]);
     assert.equal(r.exitCode, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const files = [...new Set(lines.map((l) => l.file))];
     assert.deepEqual(files, ['mysql-bin.000001', 'mysql-bin.000002']);
     const rotate = lines.find((l) => l.type === 'Rotate')!;
     assert.equal(rotate.info, '→ mysql-bin.000002:4');
     const summaries = lines.filter((l) => l.summary);
-    assert.deepEqual(summaries.map((s) => (s.summary as { events: number }).events), [380, 5]);
+    assert.deepEqual(
+      summaries.map((s) => (s.summary as { events: number }).events),
+      [380, 5],
+    );
   });
 
   it('starts at --start-position (reading the Format_description first)', async () => {
@@ -53,8 +59,15 @@ describe('ha binlog events', () => {
     assert.equal(r.exitCode, 1, 'an offset inside an event is damage from the reader’s point of view');
     const ok = await runHa(['binlog', 'events', '--json', '--start-position', '702', MARIADB]);
     assert.equal(ok.exitCode, 0, ok.stderr);
-    const events = ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.type);
-    assert.deepEqual(events.map((e) => e.position), [702, 744, 848, 984, 1043]);
+    const events = ok.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.type);
+    assert.deepEqual(
+      events.map((e) => e.position),
+      [702, 744, 848, 984, 1043],
+    );
     const inside = await runHa(['binlog', 'events', '--start-position', '100', MARIADB]);
     assert.equal(inside.exitCode, 1);
     assert.match(inside.stderr, /inside the Format_description event/);

@@ -85,7 +85,10 @@ describe('ChecksumRun', () => {
         const want = firstBad(buf, lead, ends);
         assert.equal(bad?.start, want);
         if (bad) {
-          assert.equal(bad.end, ends.find((e) => e > bad.start));
+          assert.equal(
+            bad.end,
+            ends.find((e) => e > bad.start),
+          );
           assert.equal(bad.stored, buf.readUInt32LE(bad.end - 4));
           assert.equal(bad.computed, zlib.crc32(buf.subarray(bad.start, bad.end - 4)) >>> 0);
         }

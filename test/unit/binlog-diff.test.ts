@@ -14,17 +14,7 @@ import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { crc32Range } from '../../src/binlog/crc32.js';
-import {
-  DiffError,
-  localDiffSource,
-  rangesAcross,
-  writeDiff,
-  writeDiffFile,
-  type DiffOptions,
-  type DiffRange,
-  type DiffResult,
-  type DiffSource,
-} from '../../src/binlog/diff.js';
+import { DiffError, localDiffSource, rangesAcross, writeDiff, writeDiffFile, type DiffOptions, type DiffRange, type DiffResult, type DiffSource } from '../../src/binlog/diff.js';
 import { BINLOG_MAGIC, EventType, LOG_EVENT_BINLOG_IN_USE_F, isControlEvent } from '../../src/binlog/event-types.js';
 import { BinlogCorruptError, BinlogParser, type BinlogEvent, type ParseSummary } from '../../src/binlog/parser.js';
 
@@ -315,7 +305,7 @@ describe('diff writer: sources that fail', () => {
             if (sent >= okBytes) break;
           }
           out.destroy(new Error(`connection lost after ${okBytes} bytes`));
-        })();
+        })().catch((e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))));
         return out;
       },
     };
@@ -355,7 +345,11 @@ describe('diff writer: damage ends the diff at the last complete transaction, an
       const inTrx = data.filter((e) => e.position >= trxStart);
       // The diff of the whole file up to the last transaction is what every cut copy must give.
       const whole = await diff([{ source: localDiffSource(path), start: 4, end: trxStart }]);
-      assertCopies(whole.bytesOut, data.filter((e) => e.end <= trxStart), checksummed);
+      assertCopies(
+        whole.bytesOut,
+        data.filter((e) => e.end <= trxStart),
+        checksummed,
+      );
       const rnd = prng(0x5eed + trxStart);
       const cuts = new Set<number>([trxStart + 1, inTrx[1]!.position, last.end - 1]);
       while (cuts.size < 12) cuts.add(trxStart + 1 + Math.floor(rnd() * (last.end - trxStart - 1)));
@@ -407,7 +401,10 @@ describe('diff writer: damage ends the diff at the last complete transaction, an
     const path = copyAs(relayout([fde!, begin!, tableMap!, rows!, begin!, tableMap!, rows!, xid!], false), 'mysql-bin.000002');
     const r = await diff([{ source: localDiffSource(path), start: 4 }]);
     assertCopies(r.bytesOut, dataEvents(CANAL2), false);
-    assert.deepEqual(r.dropped.map((d) => [d.reason, d.position, d.events, d.bytes]), [['abandoned-transaction', 106, 3, 169]]);
+    assert.deepEqual(
+      r.dropped.map((d) => [d.reason, d.position, d.events, d.bytes]),
+      [['abandoned-transaction', 106, 3, 169]],
+    );
   });
 
   it('a binlog that ends inside a transaction, then a new binlog (a master that crashed and restarted)', async () => {
@@ -416,7 +413,10 @@ describe('diff writer: damage ends the diff at the last complete transaction, an
     const crashed = copyAs(readFileSync(MARIADB).subarray(0, last.position), 'mariadb-bin.000001');
     const restarted = copyAs(readFileSync(MARIADB), 'mariadb-bin.000002');
     const r = await diff(rangesAcross([localDiffSource(crashed), localDiffSource(restarted)], 4));
-    assert.deepEqual(r.dropped.map((d) => [d.reason, d.position]), [['abandoned-transaction', last.transactionStart]]);
+    assert.deepEqual(
+      r.dropped.map((d) => [d.reason, d.position]),
+      [['abandoned-transaction', last.transactionStart]],
+    );
     assert.equal(r.transactions, 1 + 2);
     assert.deepEqual(r.endsAt, { file: 'mariadb-bin.000002', position: 1074 });
   });
@@ -459,7 +459,10 @@ describe('diff writer: ranges must start at transaction boundaries and join', ()
     const next = dataEvents(CANAL1, inside.position).find((e) => e.transactionStart === e.position)!.position;
     assertCopies(r.bytesOut, dataEvents(CANAL1, next), false);
     assert.equal(r.ranges[0]!.start, next);
-    assert.deepEqual(r.dropped.map((d) => [d.reason, d.position, d.bytes]), [['start-inside-transaction', inside.position, next - inside.position]]);
+    assert.deepEqual(
+      r.dropped.map((d) => [d.reason, d.position, d.bytes]),
+      [['start-inside-transaction', inside.position, next - inside.position]],
+    );
   });
 
   it('without the prefix read (scanFrom = start), a GTID log refuses any first event but a GTID event', async () => {
@@ -517,17 +520,28 @@ describe('diff writer: ranges must start at transaction boundaries and join', ()
   });
 
   it('ranges that do not join are refused: events would be missing or applied twice', async () => {
-    const starts = dataEvents(CRC).filter((e) => e.transactionStart === e.position && !e.endsTransaction).map((e) => e.position);
+    const starts = dataEvents(CRC)
+      .filter((e) => e.transactionStart === e.position && !e.endsTransaction)
+      .map((e) => e.position);
     const [t1, t2] = [starts[10]!, starts[20]!];
     for (const [a, b, why] of [
       [t1, t2, 'missing'],
       [t2, t1, 'applied twice'],
     ] as const) {
       await assert.rejects(
-        writeDiffFile([{ source: localDiffSource(CRC), start: 4, end: a }, { source: localDiffSource(CRC), start: b }], outFile()),
+        writeDiffFile(
+          [
+            { source: localDiffSource(CRC), start: 4, end: a },
+            { source: localDiffSource(CRC), start: b },
+          ],
+          outFile(),
+        ),
         (e: unknown) => {
           assert.ok(e instanceof DiffError && e.code === 'discontinuous', String(e));
-          assert.match(e.message, new RegExp(`starts at master mysql-bin.checksum-crc32:${b}, but the diff so far ends at master mysql-bin.checksum-crc32:${a}: events would be ${why}`));
+          assert.match(
+            e.message,
+            new RegExp(`starts at master mysql-bin.checksum-crc32:${b}, but the diff so far ends at master mysql-bin.checksum-crc32:${a}: events would be ${why}`),
+          );
           return true;
         },
       );
@@ -535,17 +549,32 @@ describe('diff writer: ranges must start at transaction boundaries and join', ()
     // A range cut inside a transaction, followed by one that starts later: the partial one is left out, then the gap is refused.
     const inside = dataEvents(CRC).find((e) => e.position > t1 && e.transactionStart !== e.position)!.position;
     await assert.rejects(
-      writeDiffFile([{ source: localDiffSource(CRC), start: 4, end: inside }, { source: localDiffSource(CRC), start: t2 }], outFile()),
+      writeDiffFile(
+        [
+          { source: localDiffSource(CRC), start: 4, end: inside },
+          { source: localDiffSource(CRC), start: t2 },
+        ],
+        outFile(),
+      ),
       (e: unknown) => e instanceof DiffError && e.code === 'discontinuous',
     );
   });
 
   it('refuses ranges whose formats differ (one diff, one Format_description)', async () => {
-    await assert.rejects(writeDiffFile([{ source: localDiffSource(CANAL2), start: 4 }, { source: localDiffSource(CRC), start: 4 }], outFile()), (e: unknown) => {
-      assert.ok(e instanceof DiffError && e.code === 'format-mismatch', String(e));
-      assert.match(e.message, /5\.7\.21-log, checksum crc32\), which differs from the diff's .*5\.1\.34sp1.*checksum none/);
-      return true;
-    });
+    await assert.rejects(
+      writeDiffFile(
+        [
+          { source: localDiffSource(CANAL2), start: 4 },
+          { source: localDiffSource(CRC), start: 4 },
+        ],
+        outFile(),
+      ),
+      (e: unknown) => {
+        assert.ok(e instanceof DiffError && e.code === 'format-mismatch', String(e));
+        assert.match(e.message, /5\.7\.21-log, checksum crc32\), which differs from the diff's .*5\.1\.34sp1.*checksum none/);
+        return true;
+      },
+    );
   });
 });
 

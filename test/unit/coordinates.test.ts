@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesBetween, compareBinlogFiles, compareCoordinates, parseBinlogName } from '../../src/binlog/coordinates.js';
-import { MysqlGtidSet, parseMariadbGtidList } from '../../src/topology/gtid.js';
+import { MysqlGtidSet, parseMariadbGtidList } from '../../src/core/gtid.js';
 
 describe('binlog coordinates', () => {
   it('orders files by numeric suffix (mysql-bin.999999 before mysql-bin.1000000)', () => {
@@ -39,7 +39,12 @@ describe('GTID sets', () => {
     assert.equal(slave.subtract(master).toString(), `${U2}:1-2`);
     assert.ok(MysqlGtidSet.parse(`${U1}:1-50:52-60`).subtract(master).isEmpty);
     assert.equal(MysqlGtidSet.parse(`${U1}:1-120`).subtract(master).toString(), `${U1}:101-120`);
-    assert.equal(MysqlGtidSet.parse(`${U1}:5-10`).subtract(MysqlGtidSet.parse(`${U1}:7`)).toString(), `${U1}:5-6:8-10`);
+    assert.equal(
+      MysqlGtidSet.parse(`${U1}:5-10`)
+        .subtract(MysqlGtidSet.parse(`${U1}:7`))
+        .toString(),
+      `${U1}:5-6:8-10`,
+    );
   });
   it('keeps MySQL 8.4 tagged GTIDs apart from untagged ones', () => {
     const s = MysqlGtidSet.parse(`${U1}:1-5:audit:1-3`);

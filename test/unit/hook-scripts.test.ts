@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { masterIpFailoverStartArgs, masterIpFailoverStopArgs, onlineChangeArgs } from '../../src/hooks/mha-args.js';
-import { runHook } from '../../src/hooks/run.js';
+import { masterIpFailoverStartArgs, masterIpFailoverStopArgs, onlineChangeArgs } from '../../src/core/hook-args.js';
+import { runHook } from '../../src/core/hook-run.js';
 import { fakeServer } from './fakes.js';
 
 const HOOKS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'conf', 'hooks');
@@ -51,10 +51,15 @@ esac
 chmodSync(join(bin, 'ssh'), 0o755);
 chmodSync(join(bin, 'socat'), 0o755);
 
-const env = (extra: Record<string, string> = {}) => ({ ...process.env, PATH: `${bin}:${process.env.PATH}`, HA_NEW_MASTER_PASSWORD: 's3cret-new', HA_ORIG_MASTER_PASSWORD: 's3cret-orig', ...extra }) as Record<string, string>;
+const env = (extra: Record<string, string> = {}) =>
+  ({ ...process.env, PATH: `${bin}:${process.env.PATH}`, HA_NEW_MASTER_PASSWORD: 's3cret-new', HA_ORIG_MASTER_PASSWORD: 's3cret-orig', ...extra }) as Record<string, string>;
 const sshCalls = (): string[][] => {
   try {
-    return readFileSync(sshLog, 'utf8').trimEnd().split('\n').filter(Boolean).map((l) => l.split('\x1f'));
+    return readFileSync(sshLog, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\x1f'));
   } catch {
     return [];
   }
@@ -101,7 +106,10 @@ describe('conf/hooks/master_ip_failover.vip with the arguments ha passes', () =>
     assert.match(proceed.output, /cannot reach 10\.9\.0\.11 over SSH .*proceeding \(exit 10\)/);
     const strict = await runHook('master_ip_failover_script', `${VIP} --unreachable=fail`, args, { timeoutMs: 10_000, env: env({ FAKE_SSH_EXIT: '255' }) });
     assert.equal(strict.exitCode, 1, strict.output);
-    const online = await runHook('master_ip_online_change_script', VIP_ONLINE, onlineChangeArgs('stop', dead, next, true), { timeoutMs: 10_000, env: env({ FAKE_SSH_EXIT: '255' }) });
+    const online = await runHook('master_ip_online_change_script', VIP_ONLINE, onlineChangeArgs('stop', dead, next, true), {
+      timeoutMs: 10_000,
+      env: env({ FAKE_SSH_EXIT: '255' }),
+    });
     assert.equal(online.exitCode, 1, online.output);
   });
 
@@ -139,8 +147,18 @@ describe('conf/hooks/master_ip_failover.haproxy with the arguments ha passes', (
     writeFileSync(haproxyState, ['db1 10.9.0.11 3306 2 0', 'db2 10.9.0.12 3306 2 1', 'db3 10.9.0.13 3306 2 1', ''].join('\n'));
     writeFileSync(`${haproxyState}.log`, '');
   };
-  const commands = () => readFileSync(`${haproxyState}.log`, 'utf8').trimEnd().split('\n').filter((c) => !c.startsWith('show'));
-  const admin = () => Object.fromEntries(readFileSync(haproxyState, 'utf8').trimEnd().split('\n').map((l) => [l.split(' ')[0], Number(l.split(' ')[4])]));
+  const commands = () =>
+    readFileSync(`${haproxyState}.log`, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .filter((c) => !c.startsWith('show'));
+  const admin = (): Record<string, number> =>
+    Object.fromEntries(
+      readFileSync(haproxyState, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l): [string, number] => [l.split(' ')[0]!, Number(l.split(' ')[4])]),
+    );
 
   it('stopssh then start: the old master in maintenance with its sessions cut, the new master the only ready server', async () => {
     reset();
@@ -157,10 +175,16 @@ describe('conf/hooks/master_ip_failover.haproxy with the arguments ha passes', (
   it('--server-map instead of addresses; a host it does not list is an error naming it', async () => {
     reset();
     const byName = fakeServer(2, { hostname: 'db2.example.com' });
-    const mapped = await runHook('master_ip_failover_script', `${HAPROXY} --server-map=db1.example.com=db1,db2.example.com=db2`, masterIpFailoverStartArgs(dead, byName), { timeoutMs: 10_000, env: env() });
+    const mapped = await runHook('master_ip_failover_script', `${HAPROXY} --server-map=db1.example.com=db1,db2.example.com=db2`, masterIpFailoverStartArgs(dead, byName), {
+      timeoutMs: 10_000,
+      env: env(),
+    });
     assert.equal(mapped.exitCode, 0, mapped.output);
     assert.deepEqual(admin(), { db1: 1, db2: 0, db3: 1 });
-    const missing = await runHook('master_ip_failover_script', `${HAPROXY} --server-map=db1.example.com=db1`, masterIpFailoverStartArgs(dead, byName), { timeoutMs: 10_000, env: env() });
+    const missing = await runHook('master_ip_failover_script', `${HAPROXY} --server-map=db1.example.com=db1`, masterIpFailoverStartArgs(dead, byName), {
+      timeoutMs: 10_000,
+      env: env(),
+    });
     assert.equal(missing.exitCode, 1);
     assert.match(missing.output, /db2\.example\.com is not in --server-map/);
   });

@@ -3,34 +3,59 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { masterIpFailoverStartArgs, masterIpFailoverStopArgs, onlineChangeArgs, reportArgs, shutdownArgs } from '../../src/hooks/mha-args.js';
-import { runHook } from '../../src/hooks/run.js';
+import { masterIpFailoverStartArgs, masterIpFailoverStopArgs, onlineChangeArgs, reportArgs, shutdownArgs } from '../../src/core/hook-args.js';
+import { runHook } from '../../src/core/hook-run.js';
 import { fakeServer } from './fakes.js';
 
 describe("hook arguments (MHA 0.58's, word for word)", () => {
   const dead = fakeServer(1);
   const next = fakeServer(2);
   it('master_ip_failover_script stop / stopssh', () => {
-    assert.deepEqual(masterIpFailoverStopArgs(dead, true), ['--orig_master_host=10.9.0.11', '--orig_master_ip=10.9.0.11', '--orig_master_port=3306', '--command=stopssh', '--ssh_user=root']);
+    assert.deepEqual(masterIpFailoverStopArgs(dead, true), [
+      '--orig_master_host=10.9.0.11',
+      '--orig_master_ip=10.9.0.11',
+      '--orig_master_port=3306',
+      '--command=stopssh',
+      '--ssh_user=root',
+    ]);
     assert.deepEqual(masterIpFailoverStopArgs(dead, false), ['--orig_master_host=10.9.0.11', '--orig_master_ip=10.9.0.11', '--orig_master_port=3306', '--command=stop']);
   });
   it('master_ip_failover_script start, with SSH details only where they differ from MySQL ones', () => {
     const viaBastion = fakeServer(2, { ssh: { ...next.ssh, host: '192.0.2.7', port: 2222 } });
     assert.deepEqual(masterIpFailoverStartArgs(dead, viaBastion), [
-      '--command=start', '--ssh_user=root', '--orig_master_host=10.9.0.11', '--orig_master_ip=10.9.0.11', '--orig_master_port=3306',
-      '--new_master_host=10.9.0.12', '--new_master_ip=10.9.0.12', '--new_master_port=3306', '--new_master_user=ha',
-      '--new_master_ssh_host=192.0.2.7', '--new_master_ssh_ip=192.0.2.7', '--new_master_ssh_port=2222',
+      '--command=start',
+      '--ssh_user=root',
+      '--orig_master_host=10.9.0.11',
+      '--orig_master_ip=10.9.0.11',
+      '--orig_master_port=3306',
+      '--new_master_host=10.9.0.12',
+      '--new_master_ip=10.9.0.12',
+      '--new_master_port=3306',
+      '--new_master_user=ha',
+      '--new_master_ssh_host=192.0.2.7',
+      '--new_master_ssh_ip=192.0.2.7',
+      '--new_master_ssh_port=2222',
     ]);
     assert.ok(!masterIpFailoverStartArgs(dead, next).some((a) => /password/.test(a)), 'no password on the command line');
   });
   it('shutdown_script, with the pid file when configured', () => {
     assert.deepEqual(shutdownArgs(fakeServer(1, { masterPidFile: '/var/run/mysqld/mysqld.pid' }), true), [
-      '--command=stopssh', '--ssh_user=root', '--host=10.9.0.11', '--ip=10.9.0.11', '--port=3306', '--pid_file=/var/run/mysqld/mysqld.pid',
+      '--command=stopssh',
+      '--ssh_user=root',
+      '--host=10.9.0.11',
+      '--ip=10.9.0.11',
+      '--port=3306',
+      '--pid_file=/var/run/mysqld/mysqld.pid',
     ]);
   });
   it('report_script and master_ip_online_change_script', () => {
     assert.deepEqual(reportArgs({ dead, next, recoveredSlaves: [fakeServer(3), fakeServer(4)], configFile: '/etc/app1.cnf', subject: 'Failover', body: 'ok' }), [
-      '--orig_master_host=10.9.0.11', '--new_master_host=10.9.0.12', '--new_slave_hosts=10.9.0.13,10.9.0.14', '--conf=/etc/app1.cnf', '--subject=Failover', '--body=ok',
+      '--orig_master_host=10.9.0.11',
+      '--new_master_host=10.9.0.12',
+      '--new_slave_hosts=10.9.0.13,10.9.0.14',
+      '--conf=/etc/app1.cnf',
+      '--subject=Failover',
+      '--body=ok',
     ]);
     const a = onlineChangeArgs('stop', dead, next, true);
     assert.equal(a[0], '--command=stop');

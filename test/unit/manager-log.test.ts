@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openManagerLog } from '../../src/cli/manager.js';
-import { levelPasses, ManagerLog } from '../../src/manager/log.js';
+import { levelPasses, ManagerLog } from '../../src/core/log.js';
 import { fakeConfig, fakeServer } from './fakes.js';
-import { CLEAR_LINE } from '../../src/report/live-line.js';
+import { CLEAR_LINE } from '../../src/core/live-line.js';
 import { declaredDeadAt, phaseTimes, reportOf } from '../e2e/manager-harness.js';
 
 /** Collects what is written; with tty, it claims to be an 80-column terminal. */
@@ -39,7 +39,7 @@ class FakeStream extends Writable {
 function screen(text: string): { lines: string[]; current: string } {
   const lines: string[] = [];
   let current = '';
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (text.startsWith(CLEAR_LINE, i)) {
       current = '';
       i += CLEAR_LINE.length;
@@ -63,7 +63,7 @@ async function story(log: ManagerLog, inPhase: (status: () => void) => Promise<v
   log.status('Monitoring master server1');
   log.error('MASTER_DEAD', 'master 10.0.0.11:3306 is dead: starting the failover', { server: 'server1' });
   log.phaseStart('3 Master recovery');
-  log.info('APPLY', 'applying the diff to server2');
+  log.info('DIFF_APPLIED', 'applying the diff to server2');
   await inPhase(() => undefined);
   log.phaseEnd('3 Master recovery', true, 412);
   log.phaseStart('6 Report');
@@ -115,7 +115,10 @@ describe('manager log', () => {
     assert.doesNotMatch(out.text, /[\r\x1b]/, 'no carriage returns or escape sequences in a log file');
     const lines = out.text.split('\n');
     assert.equal(lines.at(-1), '', 'ends with a newline');
-    assert.ok(lines.filter((l) => l !== '' && !l.startsWith('* Phase')).every((l) => stamp.test(l)), `every log line starts with a timestamp:\n${out.text}`);
+    assert.ok(
+      lines.filter((l) => l !== '' && !l.startsWith('* Phase')).every((l) => stamp.test(l)),
+      `every log line starts with a timestamp:\n${out.text}`,
+    );
     assert.deepEqual(phaseTimes(out.text), [
       { name: '3 Master recovery', ok: true, ms: 412 },
       { name: '6 Report', ok: true, ms: 3 },
@@ -152,7 +155,7 @@ describe('manager log', () => {
     await story(new ManagerLog({ format: 'json', out, liveIntervalMs: 20 }), () => sleep(60));
     const lines = out.text.split('\n').filter((l) => l !== '');
     for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `not JSON: ${JSON.stringify(l)}`);
-    assert.ok(lines.some((l) => JSON.parse(l).code === 'PHASE_END'));
+    assert.ok(lines.some((l) => (JSON.parse(l) as { code: string }).code === 'PHASE_END'));
   });
 
   it('manager_log: the lines go to the file (created 0640, directory too), the status line stays on the terminal', async () => {
@@ -166,7 +169,11 @@ describe('manager log', () => {
     const text = readFileSync(file, 'utf8');
     assert.doesNotMatch(text, /[\r\x1b]/, 'no control codes or colour in the file');
     assert.deepEqual(unstamped(text.split('\n').slice(0, -1)), unstamped(screen(tty.text).lines), 'the file has every line the terminal would have');
-    assert.deepEqual(phaseTimes(text).map((p) => p.name), ['3 Master recovery', '6 Report'], 'the harness parses the file as it parses stdout');
+    assert.deepEqual(
+      phaseTimes(text).map((p) => p.name),
+      ['3 Master recovery', '6 Report'],
+      'the harness parses the file as it parses stdout',
+    );
     assert.match(terminal.text, /Phase 3 Master recovery … /, 'the status line is on the terminal');
     assert.deepEqual(screen(terminal.text).lines, [], 'no log line on the terminal');
 
@@ -177,7 +184,7 @@ describe('manager log', () => {
     again.close();
     const lines = readFileSync(file, 'utf8').split('\n');
     assert.equal(lines[0], 'earlier run');
-    assert.equal(JSON.parse(lines[1]!).code, 'SIGNAL', '--log-format json goes to the file too');
+    assert.equal((JSON.parse(lines[1]!) as { code: string }).code, 'SIGNAL', '--log-format json goes to the file too');
   });
 
   it('openManagerLog: manager_log set → one line on stdout naming the file; unset → the log is stdout', () => {
@@ -207,14 +214,11 @@ describe('manager log', () => {
     const out = new FakeStream(false);
     const log = new ManagerLog({ format: 'human', out, minLevel: 'warning' });
     await story(log, () => sleep(1));
-    log.warn('PING', 'ping 1 failed');
-    assert.deepEqual(unstamped(out.text.split('\n').slice(0, -1)), [
-      'ERROR: server1 master 10.0.0.11:3306 is dead: starting the failover',
-      'WARNING: ping 1 failed',
-    ]);
+    log.warn('PING_FAILED', 'ping 1 failed');
+    assert.deepEqual(unstamped(out.text.split('\n').slice(0, -1)), ['ERROR: server1 master 10.0.0.11:3306 is dead: starting the failover', 'WARNING: ping 1 failed']);
     const dbg = new FakeStream(false);
     const debugLog = new ManagerLog({ format: 'human', out: dbg, minLevel: 'debug' });
-    debugLog.debug('SQL', 'SHOW SLAVE STATUS');
+    debugLog.debug('SQL_THREAD_WAIT', 'SHOW SLAVE STATUS');
     assert.match(dbg.text, /SHOW SLAVE STATUS/, 'log_level=debug writes debug lines');
   });
 });

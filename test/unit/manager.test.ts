@@ -5,14 +5,14 @@ import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { deadMasterConfDecision, removeServerBlock } from '../../src/cli/manager.js';
-import { confirmDeath, watchMaster, type MonitorDeps } from '../../src/manager/monitor.js';
-import { ManagerLog } from '../../src/manager/log.js';
+import { deadMasterConfDecision, removeServerBlock } from '../../src/manager/run.js';
+import { confirmDeath, watchMaster } from '../../src/manager/monitor.js';
+import { ManagerLog } from '../../src/core/log.js';
 import { Writable } from 'node:stream';
 import { checkStatus, managerFiles, markFailover, refuseRepeatedFailover, writeStatus } from '../../src/manager/state.js';
 import { unfitAsNewMaster } from '../../src/phases/3-master-recovery.js';
 import { mergedGtidSlavePos } from '../../src/phases/4-slaves-recovery.js';
-import type { ServerSession } from '../../src/phases/context.js';
+import type { Clients } from '../../src/core/clients.js';
 import { fakeConfig, fakeServer, fakeSlaveStatus, fakeState } from './fakes.js';
 
 interface World {
@@ -26,13 +26,13 @@ interface World {
   secondaryExit?: number;
 }
 
-function deps(w: World): MonitorDeps {
+function deps(w: World): Clients {
   const master = fakeServer(1);
   return {
     async mysql(server) {
       if (server.id === master.id) {
         if (w.masterErrno !== undefined) throw Object.assign(new Error(`errno ${w.masterErrno}`), { errno: w.masterErrno });
-        return { query: async () => [], close: async () => undefined } as ServerSession;
+        return { query: async () => [], close: async () => undefined };
       }
       return {
         close: async () => undefined,
@@ -40,18 +40,14 @@ function deps(w: World): MonitorDeps {
           if (/SHOW GLOBAL VARIABLES/.test(sql)) return [{ Variable_name: 'version', Value: '10.11.19-MariaDB' }];
           return [];
         },
-      } as unknown as ServerSession;
+      };
     },
     async ssh(server) {
       if (server.id === master.id && !w.masterSsh) throw new Error('connect EHOSTUNREACH');
       return {
         exec: async (cmd: string) => ({
           code: 0,
-          stdout: cmd.includes('HA:open')
-            ? w.portFromSlaves
-              ? 'HA:open'
-              : 'HA:closed'
-            : `${w.listening ? 'HA:listening\n' : ''}${w.mysqld ? 'HA:mysqld\n' : ''}`,
+          stdout: cmd.includes('HA:open') ? (w.portFromSlaves ? 'HA:open' : 'HA:closed') : `${w.listening ? 'HA:listening\n' : ''}${w.mysqld ? 'HA:mysqld\n' : ''}`,
           stderr: '',
           truncated: false,
           durationMs: 1,
@@ -69,21 +65,48 @@ const REFUSED = 2003;
 
 describe('confirming a dead master', () => {
   it('refused connection and no mysqld on the host: dead at the first failed ping', async () => {
-    const v = await confirmDeath(config, config.servers[0]!, deps({ masterErrno: REFUSED, masterSsh: true, mysqld: false, listening: false, slaveIo: 'Connecting', portFromSlaves: false }), 1, 'refused');
+    const v = await confirmDeath(
+      config,
+      config.servers[0]!,
+      deps({ masterErrno: REFUSED, masterSsh: true, mysqld: false, listening: false, slaveIo: 'Connecting', portFromSlaves: false }),
+      1,
+      'refused',
+    );
     assert.equal(v.dead, true);
     assert.ok(v.evidence.some((e) => /mysqld NOT running/.test(e)));
   });
   it('a reconnect that works, or an "alive" error (too many connections), is not death', async () => {
-    assert.equal((await confirmDeath(config, config.servers[0]!, deps({ masterSsh: true, mysqld: true, listening: true, slaveIo: 'Yes', portFromSlaves: true }), 1, 'x')).dead, false);
-    const busy = await confirmDeath(config, config.servers[0]!, deps({ masterErrno: 1040, masterSsh: true, mysqld: true, listening: true, slaveIo: 'Yes', portFromSlaves: true }), 1, 'x');
+    assert.equal(
+      (await confirmDeath(config, config.servers[0]!, deps({ masterSsh: true, mysqld: true, listening: true, slaveIo: 'Yes', portFromSlaves: true }), 1, 'x')).dead,
+      false,
+    );
+    const busy = await confirmDeath(
+      config,
+      config.servers[0]!,
+      deps({ masterErrno: 1040, masterSsh: true, mysqld: true, listening: true, slaveIo: 'Yes', portFromSlaves: true }),
+      1,
+      'x',
+    );
     assert.equal(busy.dead, false);
     assert.match(busy.evidence.at(-1)!, /error 1040: the server is up/);
   });
   it('host unreachable: dead only when no slave host reaches the port (else the manager is cut off)', async () => {
-    const cut = await confirmDeath(config, config.servers[0]!, deps({ masterErrno: REFUSED, masterSsh: false, mysqld: false, listening: false, slaveIo: 'Yes', portFromSlaves: true }), 1, 'x');
+    const cut = await confirmDeath(
+      config,
+      config.servers[0]!,
+      deps({ masterErrno: REFUSED, masterSsh: false, mysqld: false, listening: false, slaveIo: 'Yes', portFromSlaves: true }),
+      1,
+      'x',
+    );
     assert.equal(cut.dead, false);
     assert.ok(cut.evidence.some((e) => /manager's own path to it is broken/.test(e)));
-    const down = await confirmDeath(config, config.servers[0]!, deps({ masterErrno: REFUSED, masterSsh: false, mysqld: false, listening: false, slaveIo: 'Connecting', portFromSlaves: false }), 1, 'x');
+    const down = await confirmDeath(
+      config,
+      config.servers[0]!,
+      deps({ masterErrno: REFUSED, masterSsh: false, mysqld: false, listening: false, slaveIo: 'Connecting', portFromSlaves: false }),
+      1,
+      'x',
+    );
     assert.equal(down.dead, true);
   });
   it('mysqld running but not answering: dead only after three failed pings', async () => {
@@ -116,9 +139,9 @@ describe('watching the master', () => {
           if (w.masterErrno !== undefined) throw Object.assign(new Error(`errno ${w.masterErrno}`), { errno: w.masterErrno });
           let listener: ((r: string) => void) | undefined;
           sessions.push({ lose: (r) => listener?.(r), watched: () => listener !== undefined });
-          return { query: async () => [], close: async () => undefined, onLost: (l: (r: string) => void) => (listener = l) } as ServerSession;
+          return { query: async () => [], close: async () => undefined, onLost: (l: (r: string) => void) => (listener = l) };
         },
-      } satisfies MonitorDeps,
+      } satisfies Clients,
     };
   }
   const quietLog = () => new ManagerLog({ format: 'json', out: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -134,7 +157,7 @@ describe('watching the master', () => {
     const outcome = watchMaster(slowPing, slowPing.servers[0]!, m.deps, quietLog(), { stopped });
     while (!m.sessions[0]?.watched()) await new Promise((r) => setTimeout(r, 5));
     w.masterErrno = REFUSED; // mysqld is gone: its socket closes and reconnects are refused
-    m.sessions[0]!.lose('Connection lost: The server closed the connection.');
+    m.sessions[0].lose('Connection lost: The server closed the connection.');
     const o = await outcome;
     stopRequested();
     assert.equal(o.kind, 'dead');
@@ -149,11 +172,14 @@ describe('watching the master', () => {
     const stopped = new Promise<void>((r) => (stopRequested = r));
     const outcome = watchMaster(slowPing, slowPing.servers[0]!, m.deps, log, { stopped });
     while (!m.sessions[0]?.watched()) await new Promise((r) => setTimeout(r, 5));
-    m.sessions[0]!.lose('the server closed the connection');
+    m.sessions[0].lose('the server closed the connection');
     while (m.connects() < 2) await new Promise((r) => setTimeout(r, 5));
     stopRequested();
     assert.equal((await outcome).kind, 'stopped');
-    assert.deepEqual(log.entries.map((e) => e.code).filter((c) => c !== 'EVIDENCE'), ['PING_SESSION_LOST']);
+    assert.deepEqual(
+      log.entries.map((e) => e.code).filter((c) => c !== 'EVIDENCE'),
+      ['PING_SESSION_LOST'],
+    );
   });
 });
 
@@ -170,7 +196,16 @@ describe('manager state files', () => {
   it('reports NOT_RUNNING, PING_OK, a stale status and a dead pid with MHA codes', () => {
     assert.equal(checkStatus(cfg).code, 2);
     const now = new Date().toISOString();
-    writeStatus(files, { app: 'app1', pid: process.pid, status: 'PING_OK', code: 0, master: { id: 'server1', host: 'db1', port: 3306 }, startedAt: now, updatedAt: now, pingIntervalSeconds: 3 });
+    writeStatus(files, {
+      app: 'app1',
+      pid: process.pid,
+      status: 'PING_OK',
+      code: 0,
+      master: { id: 'server1', host: 'db1', port: 3306 },
+      startedAt: now,
+      updatedAt: now,
+      pingIntervalSeconds: 3,
+    });
     const ok = checkStatus(cfg);
     assert.equal(ok.code, 0);
     assert.match(ok.message, new RegExp(`app1 \\(pid:${process.pid}\\) is running \\(0:PING_OK\\), master:db1:3306`));

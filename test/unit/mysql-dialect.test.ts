@@ -252,7 +252,10 @@ describe('dialectFor', () => {
         changeMaster: 'CHANGE MASTER TO MASTER_HOST=',
       },
     ],
-    [V('mariadb', '11.4.2'), { showMasterStatus: 'SHOW BINLOG STATUS', showAllSlavesStatus: 'SHOW ALL REPLICAS STATUS', startSlave: 'START REPLICA', changeMaster: 'CHANGE MASTER TO MASTER_HOST=' }],
+    [
+      V('mariadb', '11.4.2'),
+      { showMasterStatus: 'SHOW BINLOG STATUS', showAllSlavesStatus: 'SHOW ALL REPLICAS STATUS', startSlave: 'START REPLICA', changeMaster: 'CHANGE MASTER TO MASTER_HOST=' },
+    ],
   ];
   const opts: ChangeMasterOptions = { host: 'db1', port: 3306, user: 'repl', password: 'pw', start: { kind: 'gtid' } };
   for (const [version, expected] of table) {
@@ -333,7 +336,7 @@ describe('changeMaster', () => {
     );
   });
   it('keeps the password out of the loggable text, whatever it contains', () => {
-    const password = "it's a \\ t\"est";
+    const password = 'it\'s a \\ t"est';
     for (const v of [V('mysql', '5.7.44'), V('mysql', '8.4.3'), V('mariadb', '10.11.19')]) {
       const s = dialectFor(v).changeMaster({ ...base, password, start: { kind: 'gtid' } });
       assert.ok(s.sql.includes("'it''s a \\\\ t\"est'"), s.sql);
@@ -697,7 +700,10 @@ describe('readServerState on bad replies', () => {
   });
 
   it('unexpected thread states are errors, not guesses', async () => {
-    await assert.rejects(readServerState(replay(withColumn(mariadbSlave(), sql, 'Slave_IO_Running', 'Starting'))), /column Slave_IO_Running is "Starting", expected Yes, No, Connecting or Preparing/);
+    await assert.rejects(
+      readServerState(replay(withColumn(mariadbSlave(), sql, 'Slave_IO_Running', 'Starting'))),
+      /column Slave_IO_Running is "Starting", expected Yes, No, Connecting or Preparing/,
+    );
     // MariaDB's "Preparing" (connected, not reading yet; seen right after START SLAVE) is not running yet.
     assert.equal((await readServerState(replay(withColumn(mariadbSlave(), sql, 'Slave_IO_Running', 'Preparing')))).slaveStatus!.ioRunning, 'Connecting');
     await assert.rejects(readServerState(replay(withColumn(mariadbSlave(), sql, 'Slave_SQL_Running', ''))), /column Slave_SQL_Running is "", expected Yes or No/);

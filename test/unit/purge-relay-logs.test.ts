@@ -72,7 +72,10 @@ describe('purge-relay-logs: the safety rule (other slaves must have executed up 
     assert.equal(judgePeer(slaveObs(3, { execPosition: pos(6, 4) }), stream, cut, all, 10).kind, 'ok');
     const w = judgePeer(slaveObs(3, { execPosition: pos(5, 999), readPosition: pos(5, 1000) }), stream, cut, all, 10);
     assert.equal(w.kind, 'wait');
-    assert.match((w as { need: { reason: string } }).need.reason, /server3 has executed only up to mysql-bin\.000005:999 \(read mysql-bin\.000005:1000\), not the events up to mysql-bin\.000005:1000/);
+    assert.match(
+      (w as { need: { reason: string } }).need.reason,
+      /server3 has executed only up to mysql-bin\.000005:999 \(read mysql-bin\.000005:1000\), not the events up to mysql-bin\.000005:1000/,
+    );
   });
 
   it('binlog files compare by number, not as strings', () => {
@@ -117,7 +120,10 @@ describe('purge-relay-logs: the safety rule (other slaves must have executed up 
     assert.equal(w.kind, 'wait');
     const b = judgePeers(me, s, cut, [masterObs(), me, lag, stopped], 10);
     assert.equal(b.kind, 'blocked');
-    assert.deepEqual((b as { needs: { server: string }[] }).needs.map((n) => n.server), ['server4']);
+    assert.deepEqual(
+      (b as { needs: { server: string }[] }).needs.map((n) => n.server),
+      ['server4'],
+    );
     // The target itself is never its own peer, however far behind it is.
     const selfLag = slaveObs(2, { execPosition: pos(1, 4), sqlRunning: true });
     assert.equal(judgePeers(selfLag, selfLag.state!.slaveStatus!, cut, [masterObs(), selfLag], 10).kind, 'ok');
@@ -130,10 +136,13 @@ describe('purge-relay-logs: the safety rule (other slaves must have executed up 
     assert.equal(streamKey(fakeSlaveStatus(1, { masterHost: 'elsewhere', masterServerId: 77 }), all), 'elsewhere:3306');
   });
 
-  it("sqlCaughtUp: exec reached read, or the SQL thread says it has read all relay log", () => {
+  it('sqlCaughtUp: exec reached read, or the SQL thread says it has read all relay log', () => {
     assert.equal(sqlCaughtUp(fakeSlaveStatus(1, { execPosition: pos(3, 10), readPosition: pos(3, 10) })), true);
     assert.equal(sqlCaughtUp(fakeSlaveStatus(1, { execPosition: pos(3, 5), readPosition: pos(3, 10), sqlRunningState: 'Reading event from the relay log' })), false);
-    assert.equal(sqlCaughtUp(fakeSlaveStatus(1, { execPosition: pos(3, 5), readPosition: pos(3, 10), sqlRunningState: 'Slave has read all relay log; waiting for more updates' })), true);
+    assert.equal(
+      sqlCaughtUp(fakeSlaveStatus(1, { execPosition: pos(3, 5), readPosition: pos(3, 10), sqlRunningState: 'Slave has read all relay log; waiting for more updates' })),
+      true,
+    );
   });
 });
 
@@ -141,18 +150,33 @@ describe('purge-relay-logs: --host and what the server would purge', () => {
   const servers = [fakeServer(1), fakeServer(2), fakeServer(3, { hostname: 'db3.example' })];
   it('selects by block name, hostname or address; an unknown name is an error listing the known ones', () => {
     assert.deepEqual(selectServers(servers, undefined), { servers });
-    assert.deepEqual((selectServers(servers, 'server2') as { servers: { id: string }[] }).servers.map((s) => s.id), ['server2']);
-    assert.deepEqual((selectServers(servers, 'db3.example') as { servers: { id: string }[] }).servers.map((s) => s.id), ['server3']);
-    assert.deepEqual((selectServers(servers, '10.9.0.12') as { servers: { id: string }[] }).servers.map((s) => s.id), ['server2']);
+    assert.deepEqual(
+      (selectServers(servers, 'server2') as { servers: { id: string }[] }).servers.map((s) => s.id),
+      ['server2'],
+    );
+    assert.deepEqual(
+      (selectServers(servers, 'db3.example') as { servers: { id: string }[] }).servers.map((s) => s.id),
+      ['server3'],
+    );
+    assert.deepEqual(
+      (selectServers(servers, '10.9.0.12') as { servers: { id: string }[] }).servers.map((s) => s.id),
+      ['server2'],
+    );
     const bad = selectServers(servers, 'server9') as { error: string };
     assert.match(bad.error, /--host server9: no \[serverN\] block or hostname server9 in the configuration \(known: server1 \(10\.9\.0\.11\), server2/);
   });
 
-  it('purgeableBefore: the files before the SQL thread\'s relay log; all but the last when it is not listed', () => {
+  it("purgeableBefore: the files before the SQL thread's relay log; all but the last when it is not listed", () => {
     const files = [1, 2, 3, 4].map((n) => ({ entry: `./relay-bin.00000${n}`, bytes: 100 * n }));
-    assert.deepEqual(purgeableBefore(files, 'relay-bin.000003').map((f) => f.entry), ['./relay-bin.000001', './relay-bin.000002']);
+    assert.deepEqual(
+      purgeableBefore(files, 'relay-bin.000003').map((f) => f.entry),
+      ['./relay-bin.000001', './relay-bin.000002'],
+    );
     assert.deepEqual(purgeableBefore(files, 'relay-bin.000001'), []);
-    assert.deepEqual(purgeableBefore(files, 'relay-bin.000099').map((f) => f.entry), ['./relay-bin.000001', './relay-bin.000002', './relay-bin.000003']);
+    assert.deepEqual(
+      purgeableBefore(files, 'relay-bin.000099').map((f) => f.entry),
+      ['./relay-bin.000001', './relay-bin.000002', './relay-bin.000003'],
+    );
   });
 
   it('describes files and sizes for people', () => {
@@ -191,7 +215,10 @@ describe('purge-relay-logs: the remote scripts, run with bash on a scratch relay
     const s = scratch();
     try {
       const files = parseList(bash(listScript(s.datadir, s.index)).stdout);
-      assert.deepEqual(files.map((f) => f.bytes), [1000, 2000, 3000]);
+      assert.deepEqual(
+        files.map((f) => f.bytes),
+        [1000, 2000, 3000],
+      );
       assert.equal(files[1]!.entry, '../relay dir/relay-bin.000002');
     } finally {
       rmSync(s.dir, { recursive: true, force: true });
@@ -205,7 +232,10 @@ describe('purge-relay-logs: the remote scripts, run with bash on a scratch relay
       assert.equal(linked.code, 0, linked.stdout);
       const l = parseLink(linked.stdout);
       assert.equal(l.workdir, s.work);
-      assert.deepEqual(l.linked.map((f) => f.bytes), [1000, 2000, 3000]);
+      assert.deepEqual(
+        l.linked.map((f) => f.bytes),
+        [1000, 2000, 3000],
+      );
       assert.equal(statSync(join(s.relay, s.names[0]!)).nlink, 2, 'not a hard link');
       // The "server" purges the first two (unlinks them and rewrites its index).
       for (const n of s.names.slice(0, 2)) unlinkSync(join(s.relay, n));
@@ -242,7 +272,10 @@ describe('purge-relay-logs: the remote scripts, run with bash on a scratch relay
       const beside = parseLink(bash(linkScript(s.datadir, s.index, 'r2', undefined, '/dev/shm')).stdout);
       assert.equal(beside.workdir, s.relay);
       bash(cleanupScript(s.datadir, s.index, s.relay));
-      assert.deepEqual(readdirSync(s.relay).filter((f) => f.startsWith(LINK_PREFIX)), []);
+      assert.deepEqual(
+        readdirSync(s.relay).filter((f) => f.startsWith(LINK_PREFIX)),
+        [],
+      );
     } finally {
       rmSync(s.dir, { recursive: true, force: true });
     }
@@ -342,10 +375,16 @@ describe('purge-relay-logs: one slave, start to end, on fakes', () => {
         'server2$ cleanup',
       ],
     );
-    assert.deepEqual(r.files.map((f) => f.file), ['/var/lib/mysql/relay-bin.000001', '/var/lib/mysql/relay-bin.000002']);
+    assert.deepEqual(
+      r.files.map((f) => f.file),
+      ['/var/lib/mysql/relay-bin.000001', '/var/lib/mysql/relay-bin.000002'],
+    );
     assert.equal(r.bytesFreed, 200);
     assert.deepEqual(r.relayLogPurge, { before: false, restored: true });
-    assert.ok(w.log.some((l) => /RELEASE_LOCK/.test(l)), 'lock not released');
+    assert.ok(
+      w.log.some((l) => /RELEASE_LOCK/.test(l)),
+      'lock not released',
+    );
   });
 
   it('a failed FLUSH still puts relay_log_purge back, restarts the IO thread and removes the links', async () => {
@@ -375,7 +414,10 @@ describe('purge-relay-logs: one slave, start to end, on fakes', () => {
     const w = fakeWorld({ peer: { sqlRunning: false, execPosition: { file: 'mysql-bin.000003', position: 10 } } });
     const r = await purgeHost(w.servers[1]!, w.observer, w.deps, { dryRun: false, waitSeconds: 5 });
     assert.equal(r.outcome, 'skipped');
-    assert.deepEqual(r.neededBy?.map((n) => n.server), ['server3']);
+    assert.deepEqual(
+      r.neededBy?.map((n) => n.server),
+      ['server3'],
+    );
     assert.deepEqual(statements(w), ['server2$ list']);
   });
 
@@ -384,14 +426,20 @@ describe('purge-relay-logs: one slave, start to end, on fakes', () => {
     const r = await purgeHost(w.servers[1]!, w.observer, w.deps, { dryRun: false, waitSeconds: 0 });
     assert.equal(r.outcome, 'skipped');
     assert.match(r.message, /server3 still needs these relay logs/);
-    assert.deepEqual(statements(w).map((l) => l.replace(/REPLICA/, 'SLAVE')), ['server2$ list', 'server2: STOP SLAVE IO_THREAD', 'server2: START SLAVE IO_THREAD']);
+    assert.deepEqual(
+      statements(w).map((l) => l.replace(/REPLICA/, 'SLAVE')),
+      ['server2$ list', 'server2: STOP SLAVE IO_THREAD', 'server2: START SLAVE IO_THREAD'],
+    );
   });
 
   it('--dry-run and a busy manager change nothing', async () => {
     const w = fakeWorld();
     const r = await purgeHost(w.servers[1]!, w.observer, w.deps, { dryRun: true, waitSeconds: 5 });
     assert.equal(r.outcome, 'would-purge');
-    assert.deepEqual(r.files.map((f) => f.file), ['/var/lib/mysql/relay-bin.000001', '/var/lib/mysql/relay-bin.000002']);
+    assert.deepEqual(
+      r.files.map((f) => f.file),
+      ['/var/lib/mysql/relay-bin.000001', '/var/lib/mysql/relay-bin.000002'],
+    );
     assert.deepEqual(statements(w), ['server2$ list']);
     const b = fakeWorld();
     const busy = await purgeHost(b.servers[1]!, b.observer, b.deps, { dryRun: false, waitSeconds: 5, managerBusy: () => 'the manager is failing over' });

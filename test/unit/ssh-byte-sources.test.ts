@@ -10,14 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { ExecOptions, ExecResult } from '../../src/ssh/client.js';
-import {
-  RELAY_HEADS_PER_COMMAND,
-  parseRelayHeads,
-  relayHeadsCommand,
-  sshRangeSource,
-  sshRelaySource,
-  type ByteSourceConnection,
-} from '../../src/ssh/byte-sources.js';
+import { RELAY_HEADS_PER_COMMAND, parseRelayHeads, relayHeadsCommand, sshRangeSource, sshRelaySource, type ByteSourceConnection } from '../../src/ssh/byte-sources.js';
 import { shellQuote } from '../../src/ssh/quote.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ha-byte-sources-'));
@@ -76,7 +69,7 @@ async function collect(it: AsyncIterable<Buffer> | Readable): Promise<Buffer> {
 
 describe('relayHeadsCommand / parseRelayHeads', () => {
   it('gives the size and head of every file, -1 for a missing one, whatever the file names hold', () => {
-    const names = ["relay-bin.000001", "it's a $(relay) log.000002", 'spaces  and\ttab.000003', 'empty.000004'];
+    const names = ['relay-bin.000001', "it's a $(relay) log.000002", 'spaces  and\ttab.000003', 'empty.000004'];
     const contents = [bytes(5000, 1), bytes(100, 2), bytes(4096, 3), Buffer.alloc(0)];
     const paths = names.map((n, i) => file(n, contents[i]!));
     const missing = join(dir, 'gone.000005');
@@ -187,10 +180,13 @@ describe('sshRangeSource', () => {
     assert.equal(sshRangeSource(conn, path, { label: 'server1:x' }).label, 'server1:x');
     assert.ok((await collect(src.open(4, 5000))).equals(content.subarray(4, 5000)));
     assert.ok((await collect(src.open(9000))).equals(content.subarray(9000)));
-    assert.deepEqual(conn.ranges.map((r) => [r.start, r.length]), [
-      [4, 4996],
-      [9000, undefined],
-    ]);
+    assert.deepEqual(
+      conn.ranges.map((r) => [r.start, r.length]),
+      [
+        [4, 4996],
+        [9000, undefined],
+      ],
+    );
     assert.equal((await collect(src.open(300, 300))).length, 0);
     assert.equal(conn.ranges.length, 2);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Code } from '../../src/report/codes.js';
-import { analyzeTopology, type ServerObservation } from '../../src/topology/analyze.js';
+import { Code } from '../../src/core/codes.js';
+import { analyzeTopology, type ServerObservation } from '../../src/core/topology.js';
 import { fakeConfig, fakeServer, fakeSlaveStatus, fakeState } from './fakes.js';
 
 function healthy(): ServerObservation[] {
@@ -24,12 +24,15 @@ describe('topology analysis', () => {
   it('finds the master, the slaves and a candidate on a healthy cluster', () => {
     const t = analyze(healthy());
     assert.equal(t.masterId, 'server1');
-    assert.deepEqual(t.slaves.map((s) => s.masterId), ['server1', 'server1']);
+    assert.deepEqual(
+      t.slaves.map((s) => s.masterId),
+      ['server1', 'server1'],
+    );
     assert.deepEqual(codes(t, 'error'), []);
     assert.deepEqual(codes(t, 'warning'), []);
     assert.equal(t.mode, 'file-position');
     assert.equal(t.candidate?.id, 'server2');
-    assert.match(t.candidate!.reason, /latest relay log events/);
+    assert.match(t.candidate.reason, /latest relay log events/);
   });
 
   it('reports a server that is down (a warning with ignore_fail)', () => {
@@ -63,11 +66,17 @@ describe('topology analysis', () => {
 
   it('reports a slave of an unknown master and a multi-tier slave', () => {
     const obs = healthy();
-    obs[2]!.state!.slaveStatus = fakeSlaveStatus(7);
+    obs[2]!.state!.slaveStatus = fakeSlaveStatus(7, { masterServerId: 7 });
     assert.deepEqual(codes(analyze(obs), 'error'), ['SLAVE_OF_UNKNOWN_MASTER@server3']);
     obs[2]!.state!.slaveStatus = fakeSlaveStatus(2);
     assert.deepEqual(codes(analyze(obs), 'error'), ['MULTI_TIER_SLAVE@server3']);
     obs[2] = { ...obs[2]!, server: fakeServer(3, { multiTierSlave: true }) };
+    assert.deepEqual(codes(analyze(obs), 'error'), []);
+  });
+
+  it('a slave reaching the master through an address no server block names (a VIP) is matched by Master_Server_Id', () => {
+    const obs = healthy();
+    obs[2]!.state!.slaveStatus = fakeSlaveStatus(7, { masterServerId: 1 });
     assert.deepEqual(codes(analyze(obs), 'error'), []);
   });
 
@@ -142,7 +151,7 @@ describe('topology analysis', () => {
     obs[1]!.state = fakeState(2, { version: mysql, gtid: { enabled: true, mode: 'ON', executed: `${U1}:1-100` }, slaveStatus: fakeSlaveStatus(1, { usesGtid: true }) });
     obs[2]!.state = fakeState(3, { version: mysql, gtid: { enabled: true, mode: 'ON', executed: `${U1}:1-99,${U3}:1` }, slaveStatus: fakeSlaveStatus(1, { usesGtid: true }) });
     assert.deepEqual(codes(analyze(obs), 'error'), ['GTID_ERRANT@server3']);
-    obs[2]!.state!.gtid = { enabled: false, mode: 'OFF', executed: '' };
+    obs[2]!.state.gtid = { enabled: false, mode: 'OFF', executed: '' };
     assert.ok(codes(analyze(obs), 'error').includes('GTID_MODE_DIFFERS'));
   });
 });
@@ -155,7 +164,7 @@ describe('candidate choice (MHA select_new_master)', () => {
     obs[1]!.state!.slaveStatus!.readPosition = { file: 'mysql-bin.000003', position: 2000 };
     const t = analyze(obs);
     assert.equal(t.candidate?.id, 'server3');
-    assert.match(t.candidate!.reason, /not the latest slave/);
+    assert.match(t.candidate.reason, /not the latest slave/);
     assert.deepEqual(t.latestIds, ['server2']);
   });
 

@@ -55,9 +55,7 @@ export class MysqlGtidSet {
   }
 
   toString(): string {
-    return [...this.sources]
-      .map(([k, list]) => `${k}:${list.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(':')}`)
-      .join(',');
+    return [...this.sources].map(([k, list]) => `${k}:${list.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(':')}`).join(',');
   }
 }
 

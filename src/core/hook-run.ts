@@ -51,3 +51,24 @@ export async function runHook(parameter: string, value: string, args: string[], 
     spawnError: typeof r.exitCode !== 'number' && !r.timedOut && !r.signal ? (r.cause instanceof Error ? r.cause.message : r.shortMessage) : undefined,
   };
 }
+
+/**
+ * MHA's rule for a hook's exit status, in one place: 0 is ok; 10 means "go on" (MHA 0.58: the
+ * failover and online-change scripts proceed with a warning; shutdown_script: the host answered
+ * over SSH and mysqld was stopped, the power was not cut); anything else — another exit code, a
+ * timeout, a signal, a script that could not start — is a failure.
+ */
+export type HookOutcome = 'ok' | 'proceed' | 'failed';
+
+export function hookOutcome(r: HookResult): HookOutcome {
+  if (r.spawnError || r.timedOut || r.exitCode === null) return 'failed';
+  if (r.exitCode === 0) return 'ok';
+  return r.exitCode === 10 ? 'proceed' : 'failed';
+}
+
+/** How a hook ended, for messages: "exit 1", "timed out after 5000 ms", "could not start: …". */
+export function describeHookEnd(r: HookResult): string {
+  if (r.spawnError) return `could not start: ${r.spawnError}`;
+  if (r.timedOut) return `timed out after ${r.durationMs} ms`;
+  return r.exitCode !== null ? `exit ${r.exitCode}` : `killed by ${r.signal ?? 'a signal'}`;
+}

@@ -4,20 +4,13 @@
 import { bytesBetween, compareCoordinates, formatCoordinate } from '../binlog/coordinates.js';
 import type { AppConfig, ServerConfig } from '../config/types.js';
 import type { ReplicationFilters, ServerState } from '../mysql/types.js';
-import type { Finding } from '../report/reporter.js';
-import { Code } from '../report/codes.js';
+import type { Finding } from './reporter.js';
+import { Code, type MessageCode } from './codes.js';
 import { MysqlGtidSet, formatMariadbGtid, parseMariadbGtidList } from './gtid.js';
+import type { Clients } from './clients.js';
+import { failoverMode, masterOf, observeServer, surveyServers, useGtidAutoPos, type FailoverMode, type ServerObservation, type SurveyOptions } from './survey.js';
 
-export interface ServerObservation {
-  server: ServerConfig;
-  state?: ServerState;
-  /** Why the server could not be inspected (connection refused, …). */
-  error?: string;
-  /** Addresses the server's hostname resolves to (for matching a slave's Master_Host). */
-  addresses?: string[];
-  /** The server's binlog file sizes (SHOW BINARY LOGS), used to measure bytes behind exactly. */
-  binlogSizes?: Map<string, number>;
-}
+export type { FailoverMode, ServerObservation };
 
 export interface AnalyzeOptions {
   /** Seconds_Behind_Master above which a slave gets a warning (MHA's --seconds_behind_master, 30). */
@@ -27,8 +20,6 @@ export interface AnalyzeOptions {
 }
 
 export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = { secondsBehindMasterLimit: 30, maxCandidateLagBytes: 100_000_000 };
-
-export type FailoverMode = 'gtid' | 'file-position';
 
 export interface SlaveSummary {
   id: string;
@@ -65,24 +56,21 @@ function hostPort(s: ServerConfig): string {
   return `${s.hostname}:${s.port}`;
 }
 
-/** Does a slave's Master_Host:Master_Port name this configured server? */
-function namesServer(host: string, port: number, obs: ServerObservation): boolean {
-  if (port !== obs.server.port) return false;
-  const h = host.toLowerCase();
-  const names = [obs.server.hostname, obs.server.ip, ...(obs.addresses ?? [])].map((x) => x.toLowerCase());
-  return names.includes(h);
-}
-
 export function analyzeTopology(config: AppConfig, observations: ServerObservation[], options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS): Topology {
   const findings: Finding[] = [];
-  const add = (severity: Finding['severity'], code: string, message: string, server?: string, data?: Record<string, unknown>) =>
+  const add = (severity: Finding['severity'], code: MessageCode, message: string, server?: string, data?: Record<string, unknown>) =>
     findings.push({ code, severity, message, server, data });
 
   const alive = observations.filter((o): o is ServerObservation & { state: ServerState } => o.state !== undefined);
   const dead = observations.filter((o) => o.state === undefined);
   for (const d of dead) {
     // ignore_fail lets a DBA say "this slave may be down" (MHA's meaning); the check still says so.
-    add(d.server.ignoreFail ? 'warning' : 'error', Code.SERVER_DOWN, `${hostPort(d.server)} is not reachable over MySQL: ${d.error ?? 'unknown error'}${d.server.ignoreFail ? ' (ignore_fail=1)' : ''}`, d.server.id);
+    add(
+      d.server.ignoreFail ? 'warning' : 'error',
+      Code.SERVER_DOWN,
+      `${hostPort(d.server)} is not reachable over MySQL: ${d.error ?? 'unknown error'}${d.server.ignoreFail ? ' (ignore_fail=1)' : ''}`,
+      d.server.id,
+    );
   }
 
   // Who replicates from whom, by matching each slave's Master_Host:Master_Port to a configured server.
@@ -90,7 +78,7 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
   for (const o of alive) {
     const ss = o.state.slaveStatus;
     if (!ss) continue;
-    upstream.set(o.server.id, observations.find((m) => m !== o && namesServer(ss.masterHost, ss.masterPort, m)));
+    upstream.set(o.server.id, masterOf(ss, observations, o));
   }
   const roots = alive.filter((o) => !o.state.slaveStatus);
   const writableRoots = roots.filter((o) => !o.state.readOnly);
@@ -99,9 +87,15 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
   if (writableRoots.length === 1) {
     master = writableRoots[0];
   } else if (writableRoots.length > 1) {
-    add('error', Code.SEVERAL_MASTERS, `several writable servers replicate from no one: ${writableRoots.map((o) => o.server.id).join(', ')}; exactly one master is expected`, undefined, {
-      servers: writableRoots.map((o) => o.server.id),
-    });
+    add(
+      'error',
+      Code.SEVERAL_MASTERS,
+      `several writable servers replicate from no one: ${writableRoots.map((o) => o.server.id).join(', ')}; exactly one master is expected`,
+      undefined,
+      {
+        servers: writableRoots.map((o) => o.server.id),
+      },
+    );
   } else if (roots.length === 1) {
     master = roots[0];
     add('error', Code.MASTER_READ_ONLY, `the master ${hostPort(master!.server)} has read_only=1: no writable master`, master!.server.id);
@@ -114,15 +108,26 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
       master = pair;
       add('info', Code.MASTER_FOUND, `dual-master: ${pair.server.id} replicates from read-only ${pairUp.server.id}; treating ${pair.server.id} as the master`, pair.server.id);
     } else {
-      add('error', Code.NO_MASTER, alive.length ? 'no master found: every reachable server is a slave, and none is the single writable end of a dual-master pair' : 'no master found: no server is reachable');
+      add(
+        'error',
+        Code.NO_MASTER,
+        alive.length ? 'no master found: every reachable server is a slave, and none is the single writable end of a dual-master pair' : 'no master found: no server is reachable',
+      );
     }
   } else {
-    add('error', Code.NO_MASTER, `no writable master: ${roots.map((o) => o.server.id).join(', ')} replicate from no one and all are read_only`, undefined, { servers: roots.map((o) => o.server.id) });
+    add('error', Code.NO_MASTER, `no writable master: ${roots.map((o) => o.server.id).join(', ')} replicate from no one and all are read_only`, undefined, {
+      servers: roots.map((o) => o.server.id),
+    });
   }
   if (master) {
     for (const r of roots) {
       if (r !== master && writableRoots.length <= 1) {
-        add('error', Code.SEVERAL_MASTERS, `${hostPort(r.server)} replicates from no one (read_only=${r.state.readOnly ? 1 : 0}) but ${master.server.id} is the master: it would be left out of a failover`, r.server.id);
+        add(
+          'error',
+          Code.SEVERAL_MASTERS,
+          `${hostPort(r.server)} replicates from no one (read_only=${r.state.readOnly ? 1 : 0}) but ${master.server.id} is the master: it would be left out of a failover`,
+          r.server.id,
+        );
       }
     }
     if (!findings.some((f) => f.code === Code.MASTER_READ_ONLY || f.code === Code.SEVERAL_MASTERS)) {
@@ -148,24 +153,44 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
       usesGtid: ss.usesGtid,
     });
     if (!up) {
-      add('error', Code.SLAVE_OF_UNKNOWN_MASTER, `replicates from ${ss.masterHost}:${ss.masterPort}, which is not a server in ${config.file}`, id, { masterHost: ss.masterHost, masterPort: ss.masterPort });
+      add('error', Code.SLAVE_OF_UNKNOWN_MASTER, `replicates from ${ss.masterHost}:${ss.masterPort}, which is not a server in ${config.file}`, id, {
+        masterHost: ss.masterHost,
+        masterPort: ss.masterPort,
+      });
     } else if (master && up !== master) {
       if (o.server.multiTierSlave) {
         add('info', Code.MULTI_TIER_SLAVE, `replicates from ${up.server.id}, not from the master (multi_tier_slave=1): it will not be repointed by a failover`, id);
       } else {
-        add('error', Code.MULTI_TIER_SLAVE, `replicates from ${up.server.id} (${ss.masterHost}:${ss.masterPort}), not from the master ${master.server.id}; set multi_tier_slave=1 if this is intended`, id);
+        add(
+          'error',
+          Code.MULTI_TIER_SLAVE,
+          `replicates from ${up.server.id} (${ss.masterHost}:${ss.masterPort}), not from the master ${master.server.id}; set multi_tier_slave=1 if this is intended`,
+          id,
+        );
       }
     }
     if (ss.ioRunning !== 'Yes') {
-      add('error', Code.IO_THREAD_STOPPED, `IO thread is ${ss.ioRunning === 'Connecting' ? 'connecting (not connected)' : 'not running'}${ss.lastIoErrno ? `: error ${ss.lastIoErrno}: ${ss.lastIoError}` : ''}`, id, { errno: ss.lastIoErrno, error: ss.lastIoError });
+      add(
+        'error',
+        Code.IO_THREAD_STOPPED,
+        `IO thread is ${ss.ioRunning === 'Connecting' ? 'connecting (not connected)' : 'not running'}${ss.lastIoErrno ? `: error ${ss.lastIoErrno}: ${ss.lastIoError}` : ''}`,
+        id,
+        { errno: ss.lastIoErrno, error: ss.lastIoError },
+      );
     }
     if (!ss.sqlRunning) {
-      add('error', Code.SQL_THREAD_STOPPED, `SQL thread is not running${ss.lastSqlErrno ? `: error ${ss.lastSqlErrno}: ${ss.lastSqlError}` : ''}`, id, { errno: ss.lastSqlErrno, error: ss.lastSqlError });
+      add('error', Code.SQL_THREAD_STOPPED, `SQL thread is not running${ss.lastSqlErrno ? `: error ${ss.lastSqlErrno}: ${ss.lastSqlError}` : ''}`, id, {
+        errno: ss.lastSqlErrno,
+        error: ss.lastSqlError,
+      });
     }
     if (!o.state.readOnly) add('warning', Code.SLAVE_READ_WRITE, 'read_only=0 on a slave: applications could write to it and make it diverge', id);
-    if (o.state.relayLogPurge) add('warning', Code.RELAY_LOG_PURGE_ON, 'relay_log_purge=1: relay logs a failover needs may be purged; set relay_log_purge=0 and purge with ha purge-relay-logs', id);
+    if (o.state.relayLogPurge)
+      add('warning', Code.RELAY_LOG_PURGE_ON, 'relay_log_purge=1: relay logs a failover needs may be purged; set relay_log_purge=0 and purge with ha purge-relay-logs', id);
     if (ss.secondsBehindMaster !== null && ss.secondsBehindMaster > options.secondsBehindMasterLimit) {
-      add('warning', Code.REPL_DELAY, `${ss.secondsBehindMaster} s behind the master (limit ${options.secondsBehindMasterLimit} s)`, id, { secondsBehindMaster: ss.secondsBehindMaster });
+      add('warning', Code.REPL_DELAY, `${ss.secondsBehindMaster} s behind the master (limit ${options.secondsBehindMasterLimit} s)`, id, {
+        secondsBehindMaster: ss.secondsBehindMaster,
+      });
     }
     if (master && o.state.binlogFormat && master.state.binlogFormat && o.state.binlogFormat !== master.state.binlogFormat) {
       add('warning', Code.BINLOG_FORMAT_DIFFERS, `binlog_format is ${o.state.binlogFormat}, the master's is ${master.state.binlogFormat}`, id);
@@ -175,7 +200,12 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
     }
     const ok = ss.ioRunning === 'Yes' && ss.sqlRunning;
     if (ok) {
-      add('ok', Code.SLAVE_OK, `slave of ${up?.server.id ?? `${ss.masterHost}:${ss.masterPort}`}, IO and SQL threads running, read ${formatCoordinate(ss.readPosition)}, exec ${formatCoordinate(ss.execPosition)}${ss.secondsBehindMaster !== null ? `, ${ss.secondsBehindMaster} s behind` : ''}`, id);
+      add(
+        'ok',
+        Code.SLAVE_OK,
+        `slave of ${up?.server.id ?? `${ss.masterHost}:${ss.masterPort}`}, IO and SQL threads running, read ${formatCoordinate(ss.readPosition)}, exec ${formatCoordinate(ss.execPosition)}${ss.secondsBehindMaster !== null ? `, ${ss.secondsBehindMaster} s behind` : ''}`,
+        id,
+      );
     }
   }
   if (master && !master.state.logBin) {
@@ -206,13 +236,13 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
   // GTID: decide the mode and look for states that make a GTID failover impossible.
   let mode: FailoverMode | undefined;
   const gtidSlaves = slaveObs.filter((o) => o.state.slaveStatus!.usesGtid);
-  const useGtid = config.servers.every((s) => s.useGtidAutoPos);
   if (slaveObs.length > 0) {
-    if (gtidSlaves.length === slaveObs.length) mode = useGtid ? 'gtid' : 'file-position';
-    else if (gtidSlaves.length === 0) mode = 'file-position';
-    else {
-      add('error', Code.GTID_MIXED, `some slaves replicate with GTID auto-position (${gtidSlaves.map((o) => o.server.id).join(', ')}) and some by file/position (${slaveObs.filter((o) => !gtidSlaves.includes(o)).map((o) => o.server.id).join(', ')}): use one mode on every slave`);
-    }
+    const decision = failoverMode(
+      slaveObs.map((o) => ({ id: o.server.id, usesGtid: o.state.slaveStatus!.usesGtid })),
+      useGtidAutoPos(config),
+    );
+    if (decision.mode) mode = decision.mode;
+    else add('error', Code.GTID_MIXED, `${decision.reason}: use one mode on every slave, or set use_gtid_auto_pos=0 to fail over by file and position`);
   }
   if (master) {
     if (master.state.version.flavor === 'mysql') {
@@ -224,18 +254,24 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
         add('error', Code.GTID_MASTER_LACKS_GTID, `slaves use auto-position but gtid_mode=${master.state.gtid.mode ?? 'OFF'} on the master`, master.server.id);
       }
       if (master.state.gtid.enabled) {
-        const masterSet = safeParse(() => MysqlGtidSet.parse(master!.state.gtid.executed));
+        const masterSet = safeParse(() => MysqlGtidSet.parse(master.state.gtid.executed));
         for (const o of slaveObs) {
           const slaveSet = safeParse(() => MysqlGtidSet.parse(o.state.gtid.executed));
           if (!masterSet || !slaveSet) continue;
           const errant = slaveSet.subtract(masterSet);
           if (!errant.isEmpty) {
-            add('error', Code.GTID_ERRANT, `errant transactions ${errant.toString()}: executed on this slave but not on the master; promoting it or repointing it by GTID would break replication`, o.server.id, { errant: errant.toString() });
+            add(
+              'error',
+              Code.GTID_ERRANT,
+              `errant transactions ${errant.toString()}: executed on this slave but not on the master; promoting it or repointing it by GTID would break replication`,
+              o.server.id,
+              { errant: errant.toString() },
+            );
           }
         }
       }
     } else {
-      const masterPos = safeParse(() => parseMariadbGtidList(master!.state.gtid.binlogPos ?? ''));
+      const masterPos = safeParse(() => parseMariadbGtidList(master.state.gtid.binlogPos ?? ''));
       for (const o of slaveObs) {
         const binlogPos = safeParse(() => parseMariadbGtidList(o.state.gtid.binlogPos ?? ''));
         const slavePos = safeParse(() => parseMariadbGtidList(o.state.gtid.slavePos ?? ''));
@@ -247,7 +283,13 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
           const local = g.serverId === o.state.serverId && (!fromMaster || fromMaster.seq !== g.seq || fromMaster.serverId !== g.serverId);
           const ahead = onMaster !== undefined && g.seq > onMaster.seq;
           if (local || ahead) {
-            add('error', Code.GTID_ERRANT, `errant transaction ${formatMariadbGtid(g)} in this slave's binlog (gtid_slave_pos ${fromMaster ? formatMariadbGtid(fromMaster) : 'none'}, master at ${onMaster ? formatMariadbGtid(onMaster) : 'none'} in domain ${domain}): a write was made on the slave`, o.server.id, { gtid: formatMariadbGtid(g) });
+            add(
+              'error',
+              Code.GTID_ERRANT,
+              `errant transaction ${formatMariadbGtid(g)} in this slave's binlog (gtid_slave_pos ${fromMaster ? formatMariadbGtid(fromMaster) : 'none'}, master at ${onMaster ? formatMariadbGtid(onMaster) : 'none'} in domain ${domain}): a write was made on the slave`,
+              o.server.id,
+              { gtid: formatMariadbGtid(g) },
+            );
           }
         }
       }
@@ -277,7 +319,12 @@ export function analyzeTopology(config: AppConfig, observations: ServerObservati
 }
 
 function normFilter(v: string): string {
-  return v.split(',').map((s) => s.trim()).filter(Boolean).sort().join(',');
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .sort()
+    .join(',');
 }
 
 function safeParse<T>(f: () => T): T | undefined {
@@ -310,7 +357,10 @@ export function chooseCandidate(
     else if (o.server.checkReplDelay) {
       const lag = bytesBetween(ss.execPosition, latestRead, masterBinlogSizes);
       if (lag.bytes > options.maxCandidateLagBytes) {
-        bad.set(o.server.id, `SQL thread ${lag.exact ? '' : 'at least '}${lag.bytes} bytes behind the latest read position ${formatCoordinate(latestRead)} (limit ${options.maxCandidateLagBytes})`);
+        bad.set(
+          o.server.id,
+          `SQL thread ${lag.exact ? '' : 'at least '}${lag.bytes} bytes behind the latest read position ${formatCoordinate(latestRead)} (limit ${options.maxCandidateLagBytes})`,
+        );
       }
     }
   }
@@ -326,12 +376,37 @@ export function chooseCandidate(
     if (p) return pick(p, 'candidate_master=1 and has the latest relay log events');
   }
   const anyPref = usable.find((o) => pref.includes(o) && good(o));
-  if (anyPref) return pick(anyPref, latestPriority ? 'candidate_master=1 (not the latest slave; the latest one\'s relay log will be applied to it)' : 'candidate_master=1 (latest_priority=0)');
+  if (anyPref)
+    return pick(anyPref, latestPriority ? "candidate_master=1 (not the latest slave; the latest one's relay log will be applied to it)" : 'candidate_master=1 (latest_priority=0)');
   if (latestPriority) {
     const l = latest.find(good);
-    if (l) return pick(l, pref.length ? 'has the latest relay log events (no candidate_master slave is usable)' : 'has the latest relay log events (no candidate_master configured)');
+    if (l)
+      return pick(l, pref.length ? 'has the latest relay log events (no candidate_master slave is usable)' : 'has the latest relay log events (no candidate_master configured)');
   }
   const any = usable.find(good);
   if (any) return pick(any, 'first usable slave in configuration order');
   return { notCandidates, latestIds };
+}
+
+/**
+ * Survey every server and analyze the topology. The servers are read in parallel, so under write
+ * load a slave read after the master can be ahead of the master's snapshot, and its newest GTID
+ * looked like an errant transaction (seen in the e2e lab: "errant transaction 0-1-152 … master at
+ * 0-1-151": the manager refused to start). The master's position only grows: it is read again,
+ * after the slaves, and judged on that.
+ */
+export async function surveyTopology(
+  config: AppConfig,
+  clients: Pick<Clients, 'mysql'>,
+  survey: SurveyOptions = {},
+  options: AnalyzeOptions = DEFAULT_ANALYZE_OPTIONS,
+): Promise<{ observations: ServerObservation[]; topology: Topology }> {
+  const observations = await surveyServers(config, clients, survey);
+  let topology = analyzeTopology(config, observations, options);
+  const masterIndex = observations.findIndex((o) => o.server.id === topology.masterId);
+  if (masterIndex >= 0 && observations[masterIndex]!.state) {
+    observations[masterIndex] = await observeServer(clients, observations[masterIndex]!.server, survey);
+    topology = analyzeTopology(config, observations, options);
+  }
+  return { observations, topology };
 }

@@ -2,7 +2,7 @@
 // while the step runs, with finished lines printed normally above it. Only for a terminal: a log
 // file or a pipe must get plain lines (scripts and the e2e tests parse them), so callers create
 // one only when the stream is a TTY (see isLiveTerminal).
-import { formatDuration } from './reporter.js';
+import { formatDuration } from './report.js';
 
 /** Erase the terminal line the cursor is on and go back to its start. */
 export const CLEAR_LINE = '\r\x1b[2K';

@@ -1,7 +1,7 @@
 // The topology as a tree, like MHA's check_repl prints it, with each slave's state on its line.
 import type { ChalkInstance } from 'chalk';
 import type { AppConfig } from '../config/types.js';
-import type { Topology } from './analyze.js';
+import type { Topology } from './topology.js';
 
 export function renderTree(config: AppConfig, t: Topology, c: ChalkInstance): string {
   const byId = new Map(config.servers.map((s) => [s.id, s]));

@@ -13,7 +13,7 @@ import { buildProgram } from '../../src/cli/main.js';
 import { managerFiles, writeFailoverReport, writeStatus, type StatusName, Status } from '../../src/manager/state.js';
 import type { FailoverReport } from '../../src/phases/6-report.js';
 import { runHa, type HaRun } from '../e2e/ha.js';
-import { fakeConfig } from './fakes.js';
+import { fakeConfig } from '../unit/fakes.js';
 
 /** Every command path, the program itself first ("" = `ha`). */
 function commandPaths(): string[] {
@@ -66,7 +66,16 @@ const withConf = (cmd: string[], c = conf, extra: string[] = []) => ha([...cmd, 
 
 function setStatus(status: StatusName, pid = process.pid): void {
   const now = new Date().toISOString();
-  writeStatus(files, { app: 'app1', pid, status, code: Status[status], master: { id: 'server1', host: '127.0.0.1', port: 1 }, startedAt: now, updatedAt: now, pingIntervalSeconds: 3 });
+  writeStatus(files, {
+    app: 'app1',
+    pid,
+    status,
+    code: Status[status],
+    master: { id: 'server1', host: '127.0.0.1', port: 1 },
+    startedAt: now,
+    updatedAt: now,
+    pingIntervalSeconds: 3,
+  });
 }
 
 function report(ok: boolean): FailoverReport {
@@ -148,22 +157,24 @@ const cases: Record<string, Case[]> = {
     { documented: /2 usage error \(unknown --host\)/, code: 2, run: () => withConf(['purge-relay-logs'], conf, ['--host', 'no-such-server']) },
     { documented: /3 configuration error/, code: 3, run: () => withConf(['purge-relay-logs'], missingConf) },
   ],
-  binlog: [
-    { documented: /2 usage error,\s+or no subcommand given/, code: 2, run: () => ha(['binlog']) },
-  ],
+  binlog: [{ documented: /2 usage error,\s+or no subcommand given/, code: 2, run: () => ha(['binlog']) }],
   'binlog events': [
-    { documented: /1 damaged or truncated input/, code: 1, setup: () => writeFileSync(join(dir, 'mysql-bin.000001'), 'not a binlog'), run: () => ha(['binlog', 'events', join(dir, 'mysql-bin.000001')]) },
+    {
+      documented: /1 damaged or truncated input/,
+      code: 1,
+      setup: () => writeFileSync(join(dir, 'mysql-bin.000001'), 'not a binlog'),
+      run: () => ha(['binlog', 'events', join(dir, 'mysql-bin.000001')]),
+    },
     { documented: /2 usage error/, code: 2, run: () => ha(['binlog', 'events']) },
   ],
-  'binlog find': [
-    { documented: /2 usage error/, code: 2, run: () => ha(['binlog', 'find', '--master-log-pos', '4']) },
-  ],
+  'binlog find': [{ documented: /2 usage error/, code: 2, run: () => ha(['binlog', 'find', '--master-log-pos', '4']) }],
 };
 
 describe('every command documents itself in --help', () => {
   const paths = commandPaths();
   it('finds the commands through buildProgram()', () => {
-    for (const p of ['check-ssh', 'check-repl', 'manager', 'status', 'stop', 'report', 'switch', 'binlog events', 'binlog find']) assert.ok(paths.includes(p), `${p} is not registered`);
+    for (const p of ['check-ssh', 'check-repl', 'manager', 'status', 'stop', 'report', 'switch', 'binlog events', 'binlog find'])
+      assert.ok(paths.includes(p), `${p} is not registered`);
   });
   for (const p of paths) {
     it(`ha ${p || '(no command)'} --help: Examples and exit codes, exit 0`, async () => {
@@ -177,7 +188,11 @@ describe('every command documents itself in --help', () => {
 
 describe('the exit codes the help documents are the ones returned', () => {
   it('every registered command has exit-code cases here', () => {
-    assert.deepEqual(commandPaths().filter((p) => !cases[p]), [], 'commands without exit-code cases in this test');
+    assert.deepEqual(
+      commandPaths().filter((p) => !cases[p]),
+      [],
+      'commands without exit-code cases in this test',
+    );
   });
   for (const [p, list] of Object.entries(cases)) {
     it(`ha ${p || '(program)'}: ${list.map((c) => c.code).join(', ')}`, async () => {
@@ -194,13 +209,27 @@ describe('the exit codes the help documents are the ones returned', () => {
   }
 });
 
+/** The fields of the --json documents these tests read. */
+interface JsonDoc {
+  command: string;
+  ok?: boolean;
+  exitCode?: number;
+  status?: string;
+  pid?: number;
+  message?: string;
+  file?: string;
+  report?: unknown;
+  findings: { severity: string; code: string; server?: string }[];
+  lastFailover: { ok: boolean; deadMaster: string; newMaster: string; file: string } | null;
+}
+
 describe('--json prints exactly one JSON document, whatever the outcome', () => {
-  const one = async (args: string[], want: { exitCode: number; command: string }): Promise<Record<string, any>> => {
+  const one = async (args: string[], want: { exitCode: number; command: string }): Promise<JsonDoc> => {
     const r = await ha([...args, '--json']);
     assert.equal(r.exitCode, want.exitCode, `${args.join(' ')} --json:\n${r.stdout}\n${r.stderr}`);
-    let doc: Record<string, any>;
+    let doc: JsonDoc;
     try {
-      doc = JSON.parse(r.stdout) as Record<string, any>;
+      doc = JSON.parse(r.stdout) as JsonDoc;
     } catch (e) {
       throw new Error(`ha ${args.join(' ')} --json did not print one JSON document (${(e as Error).message}):\n${r.stdout}`);
     }
@@ -213,10 +242,10 @@ describe('--json prints exactly one JSON document, whatever the outcome', () => 
   it('check-ssh and check-repl: failed checks (1) and a configuration error (3)', async () => {
     const ssh = await one(['check-ssh', ...c], { exitCode: 1, command: 'check-ssh' });
     assert.equal(ssh.ok, false);
-    assert.ok(ssh.findings.some((f: { severity: string; server?: string }) => f.severity === 'error' && f.server === 'server1'));
+    assert.ok(ssh.findings.some((f) => f.severity === 'error' && f.server === 'server1'));
     const repl = await one(['check-repl', ...c], { exitCode: 1, command: 'check-repl' });
-    assert.ok(repl.findings.some((f: { code: string }) => f.code === 'NO_MASTER'));
-    for (const cmd of ['check-ssh', 'check-repl']) assert.equal((await one([cmd, ...bad], { exitCode: 3, command: cmd })).findings[0].code, 'CONFIG_INVALID');
+    assert.ok(repl.findings.some((f) => f.code === 'NO_MASTER'));
+    for (const cmd of ['check-ssh', 'check-repl']) assert.equal((await one([cmd, ...bad], { exitCode: 3, command: cmd })).findings[0]!.code, 'CONFIG_INVALID');
   });
 
   it('status: the MHA status, and the last failover in brief', async () => {
@@ -225,7 +254,11 @@ describe('--json prints exactly one JSON document, whatever the outcome', () => 
     const st = await one(['status', ...c], { exitCode: 0, command: 'status' });
     assert.equal(st.status, 'PING_OK');
     assert.equal(st.pid, process.pid);
-    assert.deepEqual({ ok: st.lastFailover.ok, deadMaster: st.lastFailover.deadMaster, newMaster: st.lastFailover.newMaster, file: st.lastFailover.file }, { ok: true, deadMaster: 'server1', newMaster: 'server2', file: files.report });
+    const last = st.lastFailover!;
+    assert.deepEqual(
+      { ok: last.ok, deadMaster: last.deadMaster, newMaster: last.newMaster, file: last.file },
+      { ok: true, deadMaster: 'server1', newMaster: 'server2', file: files.report },
+    );
     rmSync(files.report);
     setStatus('PING_OK', 999_999_9);
     const stopped = await one(['status', ...c], { exitCode: 2, command: 'status' });
@@ -241,7 +274,7 @@ describe('--json prints exactly one JSON document, whatever the outcome', () => 
     assert.equal(r.file, files.report);
     assert.deepEqual(r.report, report(false), 'the report as the manager wrote it');
     rmSync(files.report);
-    assert.match((await one(['report', ...c], { exitCode: 1, command: 'report' })).message, /no failover report for app1/);
+    assert.match((await one(['report', ...c], { exitCode: 1, command: 'report' })).message ?? '', /no failover report for app1/);
     await one(['report', ...bad], { exitCode: 3, command: 'report' });
   });
 
@@ -259,7 +292,10 @@ describe('--json prints exactly one JSON document, whatever the outcome', () => 
 describe('ha switch --master-state dead --new-master', () => {
   it('refuses a server with no_master=1 before touching anything (exit 1), as MHA does', async () => {
     const noMasterConf = join(dir, 'app-no-master.cnf');
-    writeFileSync(noMasterConf, `[server default]\nuser=ha\npassword=cli-test-secret\nmanager_workdir=${workdir}\n\n[server1]\nhostname=127.0.0.1\nport=1\n\n[server2]\nhostname=127.0.0.1\nport=2\nno_master=1\n`);
+    writeFileSync(
+      noMasterConf,
+      `[server default]\nuser=ha\npassword=cli-test-secret\nmanager_workdir=${workdir}\n\n[server1]\nhostname=127.0.0.1\nport=1\n\n[server2]\nhostname=127.0.0.1\nport=2\nno_master=1\n`,
+    );
     const r = await withConf(['switch', '--master-state', 'dead', '--dead-master', 'server1', '--new-master', 'server2', '--yes'], noMasterConf);
     assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, /--new-master server2 \(127\.0\.0\.1:2\) has no_master=1 in .*app-no-master\.cnf: it must never become the master/);
